@@ -1,0 +1,13 @@
+import type { JobProgress } from './api/jobs'
+
+/** Events the back end pushes to every window (IPC) or SSE client (HTTP). */
+export interface EventMap {
+  'jobs/progress': JobProgress
+  /** A run was created, renamed, deleted or changed status; views refresh their lists. */
+  'runs/changed': { runId: number; change: 'created' | 'updated' | 'deleted' }
+  /** New metric points were stored for a run (live charts re-query). */
+  'metrics/appended': { runId: number; steps: number[] }
+}
+
+export type EventName = keyof EventMap
+export const eventNames: readonly EventName[] = ['jobs/progress', 'runs/changed', 'metrics/appended']
