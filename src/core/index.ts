@@ -1,0 +1,12 @@
+// The science core (SPEC.md): pure functions and accumulators, no I/O.
+export * from './words'
+export { WordVocab } from './vocab'
+export * from './strategicGrams'
+export * from './matcher'
+export * from './alignment'
+export * from './tokenizerSpans'
+export * from './advantages'
+export * from './metrics'
+export * from './mining'
+export * from './passAtK'
+export * from './errorTypes'

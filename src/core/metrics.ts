@@ -1,0 +1,346 @@
+import { planningMask } from './alignment'
+import type { Occurrence, SgMatcher } from './matcher'
+import { passAtK } from './passAtK'
+
+/** One logged response. Token arrays, when present, are parallel (one entry per token). */
+export interface RolloutInput {
+  text: string
+  score?: number
+  correct?: boolean
+  promptId?: string
+  tokenStarts?: Int32Array
+  tokenEnds?: Int32Array
+  logprobs?: Float32Array
+  entropies?: Float32Array
+  /** Precomputed occurrences of the accumulator's matcher in `text`. */
+  occurrences?: Occurrence[]
+}
+
+/** SPEC §4 keys → value; only the metrics the input supports, plus `rollouts`. */
+export type StepMetrics = Record<string, number>
+
+export interface StepMetricsOptions {
+  /** k values for pass_at_<k>; default [1]. */
+  passK?: number[]
+  /** Share of tokens in the high-entropy set; SPEC fixes 0.3. */
+  highEntropyFraction?: number
+}
+
+/**
+ * Streaming accumulator for the metrics of one step (SPEC §4).
+ *
+ * Memory is one step's counters: per-SG counts, per-SG continuation counts, per-prompt (n, c),
+ * sums per token class, and, for the two high-entropy shares, the step's per-token entropy
+ * (Float32, as it arrives) and planning bit: 5 bytes a token. Those are kept because the
+ * top-⌈0.3N⌉ set with its "earlier token first" tie rule is exact only with every value and
+ * its order; a histogram would make the share approximate. Nothing grows with the number of
+ * steps: make one accumulator per step.
+ */
+export class StepMetricsAccumulator {
+  readonly passK: number[]
+  readonly highEntropyFraction: number
+  private rollouts = 0
+  private accN = 0
+  private accCorrect = 0
+  private lengthSum = 0
+  private units = 0
+  private planningUnits = 0
+  private textRollouts = 0
+  private gramCounts: Float64Array
+  private occTotal = 0
+  // gram → continuation (3 normalized words joined by ' ') → count
+  private continuations = new Map<number, Map<string, number>>()
+  private entSum = 0
+  private entN = 0
+  private entSumP = 0
+  private entNP = 0
+  private entSumE = 0
+  private entNE = 0
+  private lpSumP = 0
+  private lpNP = 0
+  private lpSumE = 0
+  private lpNE = 0
+  private heEnt = new Float32Array(1024)
+  private hePlan = new Uint8Array(1024)
+  private heN = 0
+  private prompts = new Map<string, { n: number; c: number }>()
+
+  constructor(
+    readonly matcher: SgMatcher,
+    opts: StepMetricsOptions = {}
+  ) {
+    this.passK = opts.passK ?? [1]
+    for (const k of this.passK) if (!Number.isInteger(k) || k < 1) throw new RangeError(`passK values must be integers ≥ 1, got ${k}`)
+    this.highEntropyFraction = opts.highEntropyFraction ?? 0.3
+    this.gramCounts = new Float64Array(matcher.grams.length)
+  }
+
+  add(r: RolloutInput): void {
+    const text = r.text ?? ''
+    const words = this.matcher.words(text)
+    const occ = r.occurrences ?? this.matcher.findOccurrences(text, words)
+    this.rollouts++
+    this.textRollouts++
+
+    const correct = r.correct ?? (typeof r.score === 'number' ? r.score > 0 : undefined)
+    if (correct !== undefined) {
+      this.accN++
+      if (correct) this.accCorrect++
+      if (r.promptId !== undefined) {
+        let p = this.prompts.get(r.promptId)
+        if (!p) this.prompts.set(r.promptId, (p = { n: 0, c: 0 }))
+        p.n++
+        if (correct) p.c++
+      }
+    }
+
+    // Planning words: a difference array over word positions.
+    const nw = words.count
+    const wordMask = scratchMask(nw)
+    for (let k = 0; k < occ.length; k++) {
+      const o = occ[k]
+      for (let i = o.firstWord; i < o.endWord; i++) wordMask[i] = 1
+    }
+    let planningWords = 0
+    for (let i = 0; i < nw; i++) planningWords += wordMask[i]
+
+    for (let k = 0; k < occ.length; k++) {
+      const o = occ[k]
+      this.gramCounts[o.gram]++
+      const e = o.endWord
+      if (e + 3 <= nw && wordMask[e] === 0 && wordMask[e + 1] === 0 && wordMask[e + 2] === 0) {
+        const key = words.norm(e) + ' ' + words.norm(e + 1) + ' ' + words.norm(e + 2)
+        let m = this.continuations.get(o.gram)
+        if (!m) this.continuations.set(o.gram, (m = new Map()))
+        m.set(key, (m.get(key) ?? 0) + 1)
+      }
+    }
+    this.occTotal += occ.length
+    wordMask.fill(0, 0, nw)
+
+    const ts = r.tokenStarts
+    const te = r.tokenEnds
+    const hasSpans = ts !== undefined && te !== undefined
+    let tokMask: Uint8Array | undefined
+    if (hasSpans) {
+      tokMask = planningMask(ts, te, occ)
+      let p = 0
+      for (let t = 0; t < tokMask.length; t++) p += tokMask[t]
+      this.lengthSum += tokMask.length
+      this.units += tokMask.length
+      this.planningUnits += p
+    } else {
+      this.lengthSum += nw
+      this.units += nw
+      this.planningUnits += planningWords
+    }
+
+    const ent = r.entropies
+    if (ent) {
+      if (tokMask && ent.length !== tokMask.length) throw new RangeError(`entropies has ${ent.length} entries but there are ${tokMask.length} tokens`)
+      for (let t = 0; t < ent.length; t++) {
+        const h = ent[t]
+        this.entSum += h
+        if (tokMask) {
+          if (tokMask[t]) this.entSumP += h
+          else this.entSumE += h
+        }
+      }
+      this.entN += ent.length
+      if (tokMask) {
+        let p = 0
+        for (let t = 0; t < tokMask.length; t++) p += tokMask[t]
+        this.entNP += p
+        this.entNE += tokMask.length - p
+        this.pushEntropies(ent, tokMask)
+      }
+    }
+    const lp = r.logprobs
+    if (lp && tokMask) {
+      if (lp.length !== tokMask.length) throw new RangeError(`logprobs has ${lp.length} entries but there are ${tokMask.length} tokens`)
+      for (let t = 0; t < lp.length; t++) {
+        if (tokMask[t]) {
+          this.lpSumP += lp[t]
+          this.lpNP++
+        } else {
+          this.lpSumE += lp[t]
+          this.lpNE++
+        }
+      }
+    }
+  }
+
+  private pushEntropies(ent: ArrayLike<number>, plan: ArrayLike<number>): void {
+    const need = this.heN + ent.length
+    if (need > this.heEnt.length) {
+      const cap = Math.max(need, this.heEnt.length * 2)
+      const e = new Float32Array(cap)
+      e.set(this.heEnt.subarray(0, this.heN))
+      const p = new Uint8Array(cap)
+      p.set(this.hePlan.subarray(0, this.heN))
+      this.heEnt = e
+      this.hePlan = p
+    }
+    for (let t = 0; t < ent.length; t++) {
+      this.heEnt[this.heN + t] = ent[t]
+      this.hePlan[this.heN + t] = plan[t]
+    }
+    this.heN = need
+  }
+
+  /** Adds `other`'s responses as if they had been added after this one's. */
+  merge(other: StepMetricsAccumulator): this {
+    if (other.gramCounts.length !== this.gramCounts.length) throw new RangeError('cannot merge accumulators of different SG sets')
+    this.rollouts += other.rollouts
+    this.textRollouts += other.textRollouts
+    this.accN += other.accN
+    this.accCorrect += other.accCorrect
+    this.lengthSum += other.lengthSum
+    this.units += other.units
+    this.planningUnits += other.planningUnits
+    for (let g = 0; g < this.gramCounts.length; g++) this.gramCounts[g] += other.gramCounts[g]
+    this.occTotal += other.occTotal
+    for (const [g, om] of other.continuations) {
+      let m = this.continuations.get(g)
+      if (!m) this.continuations.set(g, (m = new Map()))
+      for (const [k, v] of om) m.set(k, (m.get(k) ?? 0) + v)
+    }
+    this.entSum += other.entSum
+    this.entN += other.entN
+    this.entSumP += other.entSumP
+    this.entNP += other.entNP
+    this.entSumE += other.entSumE
+    this.entNE += other.entNE
+    this.lpSumP += other.lpSumP
+    this.lpNP += other.lpNP
+    this.lpSumE += other.lpSumE
+    this.lpNE += other.lpNE
+    this.pushEntropies(other.heEnt.subarray(0, other.heN), other.hePlan.subarray(0, other.heN))
+    for (const [id, op] of other.prompts) {
+      const p = this.prompts.get(id)
+      if (p) {
+        p.n += op.n
+        p.c += op.c
+      } else this.prompts.set(id, { n: op.n, c: op.c })
+    }
+    return this
+  }
+
+  result(): StepMetrics {
+    const m: StepMetrics = { rollouts: this.rollouts }
+    if (this.accN > 0) m.accuracy = this.accCorrect / this.accN
+    if (this.textRollouts > 0) {
+      m.length = this.lengthSum / this.textRollouts
+      m.planning_ratio = this.units > 0 ? this.planningUnits / this.units : 0
+      m.semantic_entropy = entropyOfCounts(this.gramCounts, this.occTotal)
+      m.conditional_entropy = this.conditionalEntropy()
+    }
+    if (this.entN > 0) m.token_entropy = this.entSum / this.entN
+    if (this.entNP > 0) m.token_entropy_planning = this.entSumP / this.entNP
+    if (this.entNE > 0) m.token_entropy_execution = this.entSumE / this.entNE
+    if (this.lpNP > 0) m.perplexity_planning = Math.exp(-this.lpSumP / this.lpNP)
+    if (this.lpNE > 0) m.perplexity_execution = Math.exp(-this.lpSumE / this.lpNE)
+    if (this.heN > 0) {
+      const { inTop, planningInTop, planning } = this.highEntropyCounts()
+      m.high_entropy_planning_share = planningInTop / inTop
+      if (planning > 0) m.planning_high_entropy_share = planningInTop / planning
+    }
+    for (const k of this.passK) {
+      let sum = 0
+      let count = 0
+      for (const p of this.prompts.values()) {
+        if (p.n >= k) {
+          sum += passAtK(p.n, p.c, k)
+          count++
+        }
+      }
+      if (count > 0) m[`pass_at_${k}`] = sum / count
+    }
+    return m
+  }
+
+  // Σ_s p(s) H(G|S=s) = (1/N) Σ_s (n_s ln n_s − Σ_g n_sg ln n_sg)
+  private conditionalEntropy(): number {
+    let total = 0
+    let acc = 0
+    for (const m of this.continuations.values()) {
+      let ns = 0
+      let inner = 0
+      for (const v of m.values()) {
+        ns += v
+        inner += v * Math.log(v)
+      }
+      total += ns
+      acc += ns * Math.log(ns) - inner
+    }
+    return total > 0 ? acc / total : 0
+  }
+
+  // Top ⌈f·N⌉ by entropy, ties broken by earlier token: everything above the threshold value,
+  // then the earliest tokens equal to it.
+  private highEntropyCounts(): { inTop: number; planningInTop: number; planning: number } {
+    const n = this.heN
+    const ent = this.heEnt.subarray(0, n)
+    const plan = this.hePlan.subarray(0, n)
+    const top = Math.min(n, Math.ceil(this.highEntropyFraction * n - 1e-9))
+    let planning = 0
+    for (let t = 0; t < n; t++) planning += plan[t]
+    if (top === 0) return { inTop: 0, planningInTop: 0, planning }
+    const sorted = Float32Array.from(ent).sort()
+    const threshold = sorted[n - top]
+    let above = 0
+    for (let t = 0; t < n; t++) if (ent[t] > threshold) above++
+    let ties = top - above
+    let planningInTop = 0
+    for (let t = 0; t < n; t++) {
+      const h = ent[t]
+      if (h > threshold) planningInTop += plan[t]
+      else if (h === threshold && ties > 0) {
+        ties--
+        planningInTop += plan[t]
+      }
+    }
+    return { inTop: top, planningInTop, planning }
+  }
+}
+
+let maskBuf = new Uint8Array(4096)
+function scratchMask(n: number): Uint8Array {
+  if (n > maskBuf.length) maskBuf = new Uint8Array(Math.max(n, maskBuf.length * 2))
+  return maskBuf
+}
+
+/** −Σ p log p of counts summing to `total`; 0 when total is 0. */
+export function entropyOfCounts(counts: ArrayLike<number>, total: number): number {
+  if (total <= 0) return 0
+  let h = 0
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i]
+    if (c > 0) h -= (c / total) * Math.log(c / total)
+  }
+  return h
+}
+
+/**
+ * relative_perplexity_planning/_execution (SPEC §4): each class's perplexity divided by its
+ * value at the run's first step that has it. Feed steps in order; a step earlier than the
+ * current baseline's becomes the new baseline.
+ */
+export class RelativePerplexityTracker {
+  private base: Record<'planning' | 'execution', { step: number; value: number } | undefined> = {
+    planning: undefined,
+    execution: undefined
+  }
+
+  add(step: number, metrics: StepMetrics): StepMetrics {
+    const out: StepMetrics = {}
+    for (const cls of ['planning', 'execution'] as const) {
+      const v = metrics[`perplexity_${cls}`]
+      if (v === undefined || !Number.isFinite(v)) continue
+      const b = this.base[cls]
+      if (!b || step < b.step) this.base[cls] = { step, value: v }
+      out[`relative_perplexity_${cls}`] = v / this.base[cls]!.value
+    }
+    return out
+  }
+}

@@ -1,0 +1,95 @@
+import { lowerUnit, normalizeSpan } from './chars'
+
+// FNV-1a over normalized code units. splitWords computes it while scanning, so looking a word
+// up costs one probe and no string allocation.
+export const HASH_SEED = 0x811c9dc5 | 0
+export function hashStep(h: number, unit: number): number {
+  return Math.imul(h ^ unit, 16777619)
+}
+
+export function hashWord(word: string): number {
+  let h = HASH_SEED
+  for (let i = 0; i < word.length; i++) h = hashStep(h, word.charCodeAt(i))
+  return h
+}
+
+/**
+ * Interns normalized words as dense ids. A frozen vocabulary (a compiled matcher's) answers
+ * -1 for unknown words and never grows, so scanning a 100 GB log does not grow memory.
+ */
+export class WordVocab {
+  readonly words: string[] = []
+  private hashes: Int32Array = new Int32Array(16)
+  private slots: Int32Array = new Int32Array(64) // id + 1, 0 = empty
+  private mask = 63
+  frozen = false
+
+  get size(): number {
+    return this.words.length
+  }
+
+  /** Id of an already normalized word, adding it unless frozen. */
+  intern(word: string): number {
+    const h = hashWord(word)
+    let slot = h & this.mask
+    for (;;) {
+      const v = this.slots[slot]
+      if (v === 0) break
+      if (this.hashes[v - 1] === h && this.words[v - 1] === word) return v - 1
+      slot = (slot + 1) & this.mask
+    }
+    if (this.frozen) return -1
+    return this.add(word, h, slot)
+  }
+
+  /** Id of the word at `text[start, end)` given its hash, or -1 (frozen) / a new id. */
+  lookupSpan(text: string, start: number, end: number, h: number): number {
+    const len = end - start
+    let slot = h & this.mask
+    for (;;) {
+      const v = this.slots[slot]
+      if (v === 0) break
+      if (this.hashes[v - 1] === h) {
+        const w = this.words[v - 1]
+        if (w.length === len && sameNormalized(w, text, start, len)) return v - 1
+      }
+      slot = (slot + 1) & this.mask
+    }
+    if (this.frozen) return -1
+    return this.add(normalizeSpan(text, start, end), h, slot)
+  }
+
+  private add(word: string, h: number, slot: number): number {
+    const id = this.words.length
+    this.words.push(word)
+    if (id >= this.hashes.length) {
+      const bigger = new Int32Array(this.hashes.length * 2)
+      bigger.set(this.hashes)
+      this.hashes = bigger
+    }
+    this.hashes[id] = h
+    this.slots[slot] = id + 1
+    // Keep the load under 1/4: most lookups in a frozen table miss, and misses end at an
+    // empty slot.
+    if (this.words.length * 4 > this.slots.length) this.rehash()
+    return id
+  }
+
+  private rehash(): void {
+    const size = this.slots.length * 2
+    this.slots = new Int32Array(size)
+    this.mask = size - 1
+    for (let id = 0; id < this.words.length; id++) {
+      let slot = this.hashes[id] & this.mask
+      while (this.slots[slot] !== 0) slot = (slot + 1) & this.mask
+      this.slots[slot] = id + 1
+    }
+  }
+}
+
+function sameNormalized(word: string, text: string, start: number, len: number): boolean {
+  for (let k = 0; k < len; k++) {
+    if (word.charCodeAt(k) !== lowerUnit(text.charCodeAt(start + k))) return false
+  }
+  return true
+}
