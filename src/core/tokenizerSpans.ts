@@ -49,11 +49,12 @@ export function tokenSpansFromTokenizer(tokenizer: Tokenizer | string | object, 
     const trimmed = piece.trim()
     let s: number
     let e: number
-    if (trimmed === '') {
-      s = e = cursor
-    } else if (text.startsWith(piece, cursor)) {
+    if (text.startsWith(piece, cursor)) {
       s = cursor
       e = cursor + piece.length
+    } else if (trimmed === '') {
+      // whitespace a normalizer or decoder changed: an empty span at the cursor
+      s = e = cursor
     } else {
       let at = cursor
       while (at < text.length && /\s/.test(text[at])) at++

@@ -1,0 +1,78 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { compileMatcher, normalizePhrase, splitWords, type Occurrence } from '../../src/core'
+
+// O(words × SGs): try every SG at every word.
+function naiveOccurrences(phrases: string[], text: string): Occurrence[] {
+  const w = splitWords(text)
+  const grams = phrases.map(normalizePhrase)
+  const out: Occurrence[] = []
+  grams.forEach((g, gi) => {
+    if (g.length === 0) return
+    for (let i = 0; i + g.length <= w.count; i++) {
+      let ok = true
+      for (let k = 0; k < g.length && ok; k++) {
+        if (w.norm(i + k) !== g[k]) ok = false
+        if (k + 1 < g.length && w.joined[i + k] === 0) ok = false
+      }
+      if (ok) out.push({ gram: gi, firstWord: i, endWord: i + g.length, start: w.starts[i], end: w.ends[i + g.length - 1] })
+    }
+  })
+  return out
+}
+
+const key = (o: Occurrence) => `${o.firstWord}:${o.endWord}:${o.gram}:${o.start}:${o.end}`
+const sorted = (occ: Occurrence[]) => occ.map(key).sort()
+
+const VOCAB = ['wait', 'Wait', 'let', 'me', 'check', 'let’s', "let's", 'try', 'a', 'a', 'a', 'b', 'different', 'approach', 'the']
+const SEPS = [' ', ' ', ' ', ', ', '. ', ': ', '\n', ' - ', ';']
+
+describe('compileMatcher', () => {
+  it('finds an SG at the very end of the text', () => {
+    const m = compileMatcher(['let me check'])
+    expect(m.findOccurrences('ok, let me check')).toEqual([{ gram: 0, firstWord: 1, endWord: 4, start: 4, end: 16 }])
+  })
+
+  it('does not match across ":" or any other break', () => {
+    const m = compileMatcher(['wait let me check', 'let me check'])
+    expect(m.findOccurrences('Wait: let me check').map((o) => o.gram)).toEqual([1])
+    expect(m.findOccurrences('wait\nlet me check').map((o) => o.gram)).toEqual([1])
+    expect(m.findOccurrences('wait, let me check').map((o) => o.gram).sort()).toEqual([0, 1])
+  })
+
+  it('treats ’ and \' alike and ignores case', () => {
+    const m = compileMatcher(["Let's try"])
+    expect(m.findOccurrences('LET’S TRY it')).toHaveLength(1)
+  })
+
+  it('reports overlapping occurrences, including self-overlaps', () => {
+    const m = compileMatcher(['a a', 'a a a'])
+    const occ = m.findOccurrences('a a a a')
+    expect(sorted(occ)).toEqual(sorted(naiveOccurrences(['a a', 'a a a'], 'a a a a')))
+    expect(occ).toHaveLength(5)
+  })
+
+  it('handles empty text, empty set and CJK/emoji', () => {
+    expect(compileMatcher(['a b']).findOccurrences('')).toEqual([])
+    expect(compileMatcher([]).findOccurrences('a b c')).toEqual([])
+    const m = compileMatcher(['日本 語'])
+    expect(m.findOccurrences('😀日本 語😀')).toEqual([{ gram: 0, firstWord: 0, endWord: 2, start: 2, end: 6 }])
+  })
+
+  it('uses words split elsewhere (another vocabulary or none)', () => {
+    const m = compileMatcher(['let me check'])
+    const text = 'so let me check'
+    expect(m.findOccurrences(text, splitWords(text))).toEqual(m.findOccurrences(text))
+  })
+
+  it('equals the naive matcher on random texts and SG sets', () => {
+    const text = fc.array(fc.tuple(fc.constantFrom(...VOCAB), fc.constantFrom(...SEPS)), { maxLength: 30 }).map((ps) => ps.map(([w, s]) => w + s).join(''))
+    const phrase = fc.array(fc.constantFrom(...VOCAB), { minLength: 1, maxLength: 4 }).map((ws) => ws.join(' '))
+    fc.assert(
+      fc.property(fc.array(phrase, { maxLength: 12 }), text, (phrases, t) => {
+        expect(sorted(compileMatcher(phrases).findOccurrences(t))).toEqual(sorted(naiveOccurrences(phrases, t)))
+      }),
+      { numRuns: 1000 }
+    )
+  })
+})

@@ -1,0 +1,91 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { splitWords, WordVocab } from '../../src/core'
+
+// The SPEC §1 definition written the obvious way, as the reference.
+function naiveWords(text: string) {
+  const re = /[\p{L}\p{N}]+(?:['’][\p{L}\p{N}]+)*/gu
+  const out: { start: number; end: number; norm: string }[] = []
+  for (const m of text.matchAll(re)) {
+    const start = m.index!
+    const end = start + m[0].length
+    const norm = Array.from(m[0], (ch) => {
+      if (ch === '’') return "'"
+      const l = ch.toLowerCase()
+      return l.length === ch.length ? l : ch
+    }).join('')
+    out.push({ start, end, norm })
+  }
+  const joined = out.map((w, i) => (i + 1 < out.length && !/[.!?;:\n]/.test(text.slice(w.end, out[i + 1].start)) ? 1 : 0))
+  return { out, joined }
+}
+
+function list(text: string) {
+  const w = splitWords(text)
+  return Array.from({ length: w.count }, (_, i) => [w.norm(i), w.starts[i], w.ends[i], w.joined[i]])
+}
+
+const PIECES = ['Wait', 'let', 'Let’s', "let's", 'LET', 'a', 'x1', '42', '日本語', 'é', 'Ünïcode', '😀', '𝐀b', ' ', ', ', '. ', ':', ';', '!', '?', '\n', "'", '’', '$', '\\', '{', '-', '—', 'İ']
+
+describe('splitWords', () => {
+  it('handles empty and punctuation-only text', () => {
+    expect(splitWords('').count).toBe(0)
+    const p = splitWords('... !?; :: --- $$ \\{}')
+    expect(p.count).toBe(0)
+    expect(p.joined.length).toBe(0)
+  })
+
+  it('joins apostrophes between letters and reads ’ as \'', () => {
+    expect(list("Let’s don't 'quoted' dogs' end'")).toEqual([
+      ["let's", 0, 5, 1],
+      ["don't", 6, 11, 1],
+      ['quoted', 13, 19, 1],
+      ['dogs', 21, 25, 1],
+      ['end', 27, 30, 0]
+    ])
+  })
+
+  it('treats emoji as separators and CJK runs as words', () => {
+    expect(list('ok😀go 日本語です。次')).toEqual([
+      ['ok', 0, 2, 1],
+      ['go', 4, 6, 1],
+      ['日本語です', 7, 12, 1],
+      ['次', 13, 14, 0]
+    ])
+  })
+
+  it('breaks at . ! ? ; : and newline only', () => {
+    const w = splitWords('a, b. c! d? e; f: g\nh - i ( j')
+    expect(Array.from(w.joined)).toEqual([1, 0, 0, 0, 0, 0, 0, 1, 1, 0])
+  })
+
+  it('gives ids from a vocabulary, -1 for unknown words when frozen', () => {
+    const v = new WordVocab()
+    v.intern("let's")
+    v.intern('try')
+    v.frozen = true
+    const w = splitWords('Let’s TRY this', v)
+    expect(Array.from(w.ids!)).toEqual([0, 1, -1])
+    expect(v.size).toBe(2)
+  })
+
+  it('matches the regex definition on random text', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 40 }), (parts) => {
+        const text = parts.join('')
+        const ref = naiveWords(text)
+        const w = splitWords(text)
+        expect(w.count).toBe(ref.out.length)
+        for (let i = 0; i < w.count; i++) {
+          expect([w.starts[i], w.ends[i], w.norm(i)]).toEqual([ref.out[i].start, ref.out[i].end, ref.out[i].norm])
+        }
+        expect(Array.from(w.joined)).toEqual(ref.joined)
+        // the same with a growing vocabulary: ids agree with normalized forms
+        const v = new WordVocab()
+        const wv = splitWords(text, v)
+        for (let i = 0; i < wv.count; i++) expect(v.words[wv.ids![i]]).toBe(ref.out[i].norm)
+      }),
+      { numRuns: 500 }
+    )
+  })
+})
