@@ -3,6 +3,7 @@
 export type ApiErrorCode =
   | 'invalid_argument'
   | 'unknown_channel'
+  | 'unauthorized'
   | 'not_found'
   | 'conflict'
   | 'cancelled'

@@ -15,7 +15,8 @@ export function parseRequest<C extends Channel>(channel: C, raw: unknown): Parse
 export function parseRequest(channel: string, raw: unknown): unknown
 export function parseRequest(channel: string, raw: unknown): unknown {
   if (!isChannel(channel)) throw new ApiError('unknown_channel', `unknown channel '${channel}'`)
-  const parsed = channels[channel].req.safeParse(raw === null ? undefined : raw)
+  // An empty body means "no arguments", the same as {}.
+  const parsed = channels[channel].req.safeParse(raw === null || raw === undefined ? {} : raw)
   if (!parsed.success) throw zodToApiError(parsed.error, channel)
   return parsed.data
 }

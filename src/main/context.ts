@@ -1,0 +1,14 @@
+import type { Store } from './store'
+import type { EventBus } from './events'
+import type { JobHost } from './jobs'
+
+/** What every handler gets: the workspace store, the event bus, and facts about this process. */
+export interface BackendContext {
+  store: Store
+  events: EventBus
+  jobs: JobHost
+  transport: 'ipc' | 'http' | 'cli'
+  version: string
+  /** Name of the tfjs backend training would use here. */
+  backend(): string
+}

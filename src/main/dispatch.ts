@@ -1,0 +1,34 @@
+import { ApiError, type ApiResult } from '../shared/errors'
+import { parseRequest } from '../shared/validate'
+import type { Channel } from '../shared/contract'
+import type { BackendContext } from './context'
+import { handlers } from './handlers'
+import { StoreError } from './store'
+import type { Handler } from './handlers/types'
+
+/**
+ * The one entry point of every transport: validate the request against the contract, run the
+ * handler, and turn any failure into a typed error. Never throws, so one bad call cannot take the
+ * process down.
+ */
+export async function dispatch(ctx: BackendContext, channel: string, raw: unknown): Promise<ApiResult<unknown>> {
+  try {
+    const req = parseRequest(channel, raw)
+    const handler = handlers[channel as Channel] as Handler<Channel>
+    const value = await handler(req as never, ctx)
+    return { ok: true, value }
+  } catch (err) {
+    return { ok: false, error: toApiError(err).toJSON() }
+  }
+}
+
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err
+  if (err instanceof StoreError) return new ApiError('unavailable', err.message)
+  const code = (err as { code?: string }).code
+  if (typeof code === 'string' && code.startsWith('SQLITE_')) {
+    return new ApiError(code === 'SQLITE_BUSY' ? 'unavailable' : 'internal', `database error: ${(err as Error).message}`)
+  }
+  console.error('handler failed:', err)
+  return new ApiError('internal', err instanceof Error ? err.message : String(err))
+}

@@ -1,0 +1,105 @@
+import { app, BrowserWindow, dialog, ipcMain, session, shell, type WebContents } from 'electron'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createBackend, type Backend } from '../backend'
+import { CONTENT_SECURITY_POLICY } from '../server/static'
+import { StoreError } from '../store'
+
+// The only folder that imports 'electron': it wires the shared back end to IPC and owns the window.
+
+const here = dirname(fileURLToPath(import.meta.url))
+const rendererUrl = process.env['ELECTRON_RENDERER_URL']
+const rendererFile = join(here, '../renderer/index.html')
+let backend: Backend | null = null
+
+/** better-sqlite3 built for Electron's ABI by scripts/start.mjs; the Node build serves tests and CLI. */
+function electronNativeBinding(): string | undefined {
+  const p = join(app.getAppPath(), '.native', 'electron', 'better_sqlite3.node')
+  return existsSync(p) ? p : undefined
+}
+
+function isOurFrame(url: string | undefined): boolean {
+  if (!url) return false
+  if (rendererUrl) return url.startsWith(rendererUrl)
+  return url.startsWith('file://') && decodeURIComponent(new URL(url).pathname).endsWith('/renderer/index.html')
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    show: false,
+    title: 'HICRA Workbench',
+    webPreferences: {
+      preload: join(here, '../preload/index.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false
+    }
+  })
+  win.once('ready-to-show', () => win.show())
+  if (rendererUrl) void win.loadURL(rendererUrl)
+  else void win.loadFile(rendererFile)
+  return win
+}
+
+function lockDown(contents: WebContents): void {
+  contents.on('will-navigate', (event, url) => {
+    if (!isOurFrame(url)) event.preventDefault()
+  })
+  contents.on('will-attach-webview', (event) => event.preventDefault())
+  contents.setWindowOpenHandler(({ url }) => {
+    // Links to papers and docs open in the user's browser; nothing opens inside the app.
+    if (url.startsWith('https://')) void shell.openExternal(url)
+    return { action: 'deny' }
+  })
+}
+
+app.on('web-contents-created', (_e, contents) => lockDown(contents))
+
+void app.whenReady().then(() => {
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
+  })
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
+
+  const dbPath = process.env['HICRA_DB'] || join(app.getPath('userData'), 'workspace.db')
+  try {
+    backend = createBackend(dbPath, { transport: 'ipc', nativeBinding: electronNativeBinding() })
+  } catch (err) {
+    dialog.showErrorBox('HICRA Workbench cannot open its workspace', err instanceof StoreError ? err.message : String(err))
+    app.exit(1)
+    return
+  }
+  const b = backend
+
+  ipcMain.handle('api:invoke', async (event, channel: unknown, req: unknown) => {
+    if (!isOurFrame(event.senderFrame?.url)) {
+      return { ok: false, error: { code: 'invalid_argument', message: 'IPC from an unknown frame was refused' } }
+    }
+    if (typeof channel !== 'string') return { ok: false, error: { code: 'unknown_channel', message: 'channel must be a string' } }
+    return b.invoke(channel, req)
+  })
+  b.ctx.events.onAny((name, payload) => {
+    for (const win of BrowserWindow.getAllWindows()) {
+      if (!win.isDestroyed()) win.webContents.send('api:event', name, payload)
+    }
+  })
+
+  createWindow()
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow()
+  })
+})
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit()
+})
+
+app.on('will-quit', () => {
+  backend?.close()
+  backend = null
+})

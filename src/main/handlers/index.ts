@@ -1,0 +1,13 @@
+import type { Handlers } from './types'
+import { appHandlers } from './app'
+import { runsHandlers } from './runs'
+import { metricsHandlers } from './metrics'
+import { jobsHandlers } from './jobs'
+
+/** The back end: one handler per contract channel, shared by IPC, HTTP and the CLI. */
+export const handlers: Handlers = {
+  ...appHandlers,
+  ...runsHandlers,
+  ...metricsHandlers,
+  ...jobsHandlers
+}

@@ -1,0 +1,32 @@
+import { openDatabase, type Db, type OpenOptions } from './open'
+import { RunsRepo } from './runs'
+import { MetricsRepo } from './metrics'
+import { JobsRepo } from './jobs'
+
+export { StoreError } from './errors'
+export { LATEST_SCHEMA_VERSION } from './migrations'
+export type { Db } from './open'
+
+/** The workspace database: one connection, the repositories over it. This process is its one writer. */
+export class Store {
+  readonly runs: RunsRepo
+  readonly metrics: MetricsRepo
+  readonly jobs: JobsRepo
+  constructor(readonly db: Db, readonly path: string) {
+    this.runs = new RunsRepo(db)
+    this.metrics = new MetricsRepo(db)
+    this.jobs = new JobsRepo(db)
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+}
+
+export function openStore(path: string, opts: OpenOptions = {}): Store {
+  return new Store(openDatabase(path, opts), path)
+}

@@ -1,0 +1,114 @@
+import Database from 'better-sqlite3'
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { LATEST_SCHEMA_VERSION, migrations, type Migration } from './migrations'
+import { StoreError } from './errors'
+
+export type Db = Database.Database
+
+/** 'HICR' in ASCII: lets us tell our databases from other SQLite files before touching them. */
+export const APPLICATION_ID = 0x48494352
+
+export interface OpenOptions {
+  /** Path of an Electron-ABI build of better-sqlite3 (the desktop app); the Node build otherwise. */
+  nativeBinding?: string
+  readonly?: boolean
+  /** Stop migrating at this version (tests of upgrades); defaults to the latest. */
+  targetVersion?: number
+}
+
+const SQLITE_HEADER = 'SQLite format 3\u0000'
+
+function checkHeader(path: string): void {
+  const size = statSync(path).size
+  if (size === 0) return
+  const fd = openSync(path, 'r')
+  try {
+    const buf = Buffer.alloc(16)
+    const n = readSync(fd, buf, 0, 16, 0)
+    if (n < 16 || buf.toString('latin1') !== SQLITE_HEADER) {
+      throw new StoreError('corrupt', path,
+        `${path} is not an SQLite database (bad file header); it was left untouched. ` +
+        'Pick another file with --db, or restore it from a backup.')
+    }
+  } finally {
+    closeSync(fd)
+  }
+}
+
+function describeSqliteError(path: string, err: unknown): StoreError {
+  const code = (err as { code?: string }).code ?? ''
+  const msg = err instanceof Error ? err.message : String(err)
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return new StoreError('corrupt', path,
+      `${path} is damaged (${msg}); it was left untouched. Restore it from a backup or open another file.`)
+  }
+  return new StoreError('io', path, `cannot open ${path}: ${msg}`)
+}
+
+export function applyMigration(db: Db, m: Migration): void {
+  db.transaction(() => {
+    db.exec(m.sql)
+    db.pragma(`user_version = ${m.version}`)
+  })()
+}
+
+/**
+ * Opens (creating if needed) a workspace database and brings its schema up to date. Refuses, without
+ * writing a byte, a file that is not SQLite, is damaged, belongs to another application, or was
+ * written by a newer version of the workbench.
+ */
+export function openDatabase(path: string, opts: OpenOptions = {}): Db {
+  const isMemory = path === ':memory:'
+  const existed = !isMemory && existsSync(path)
+  if (existed) checkHeader(path)
+  else if (!isMemory && !opts.readonly) mkdirSync(dirname(path), { recursive: true })
+
+  let db: Db
+  try {
+    db = new Database(path, {
+      readonly: opts.readonly ?? false,
+      fileMustExist: opts.readonly ?? false,
+      ...(opts.nativeBinding ? { nativeBinding: opts.nativeBinding } : {})
+    })
+  } catch (err) {
+    throw describeSqliteError(path, err)
+  }
+
+  try {
+    let version: number
+    let appId: number
+    let tables: number
+    try {
+      version = db.pragma('user_version', { simple: true }) as number
+      appId = db.pragma('application_id', { simple: true }) as number
+      tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n
+    } catch (err) {
+      throw describeSqliteError(path, err)
+    }
+    if (appId !== APPLICATION_ID && (appId !== 0 || tables > 0)) {
+      throw new StoreError('foreign', path,
+        `${path} is an SQLite database of another application (no HICRA Workbench schema); it was left untouched.`)
+    }
+    if (version > LATEST_SCHEMA_VERSION) {
+      throw new StoreError('newer_version', path,
+        `${path} was written by a newer HICRA Workbench (schema version ${version}; this version knows up to ` +
+        `${LATEST_SCHEMA_VERSION}). Upgrade the workbench to open it; the file was left untouched.`)
+    }
+    if (opts.readonly) return db
+
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.pragma('foreign_keys = ON')
+    db.pragma('busy_timeout = 5000')
+    if (appId === 0) db.pragma(`application_id = ${APPLICATION_ID}`)
+    const target = opts.targetVersion ?? LATEST_SCHEMA_VERSION
+    for (const m of migrations) {
+      if (m.version > version && m.version <= target) applyMigration(db, m)
+    }
+    return db
+  } catch (err) {
+    db.close()
+    throw err
+  }
+}

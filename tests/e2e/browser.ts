@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { chromium, type Browser } from 'playwright-core'
+
+export const projectRoot = resolve(__dirname, '..', '..')
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+export const hasChromium = existsSync(CHROMIUM)
+export const hasBuild = existsSync(join(projectRoot, 'out', 'renderer', 'index.html'))
+
+/** Debian's Chromium, headless, with the flags this sandboxed, offline machine needs. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic']
+  })
+}
+
+export interface Served {
+  url: string
+  token: string
+  port: number
+  proc: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts the real `hicra serve` as a child process and waits for the URL it prints. */
+export function startServe(db: string, extraArgs: string[] = []): Promise<Served> {
+  const proc = spawn(process.execPath, [join(projectRoot, 'bin', 'hicra.mjs'), 'serve', '--db', db, ...extraArgs], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  return new Promise((resolvePromise, reject) => {
+    let out = ''
+    let err = ''
+    const timer = setTimeout(() => reject(new Error(`hicra serve did not print a URL in 60 s:\n${out}\n${err}`)), 60_000)
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+    proc.on('exit', (code) => reject(new Error(`hicra serve exited with ${code}:\n${out}\n${err}`)))
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString()
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\/\?token=([0-9a-f]+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolvePromise({
+          url: m[0], port: Number(m[1]), token: m[2]!, proc,
+          stop: () => new Promise((done) => {
+            if (proc.exitCode !== null) return done()
+            proc.once('exit', () => done())
+            proc.kill('SIGTERM')
+          })
+        })
+      }
+    })
+  })
+}
+
+/** Calls the served API the way any HTTP client would. */
+export async function apiCall<T>(s: Served, channel: string, body: unknown): Promise<T> {
+  const res = await fetch(`http://127.0.0.1:${s.port}/api/${channel}`, {
+    method: 'POST', headers: { Authorization: `Bearer ${s.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body)
+  })
+  const json = (await res.json()) as { ok: boolean; value?: T; error?: { message: string } }
+  if (!json.ok) throw new Error(`${channel}: ${json.error?.message}`)
+  return json.value as T
+}
