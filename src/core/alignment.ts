@@ -13,27 +13,53 @@ export interface TokenSpans {
  * apart: a zero-length token at their shared edge overlaps neither).
  */
 export function planningMask(tokenStarts: Int32Array, tokenEnds: Int32Array, occurrences: readonly Occurrence[]): Uint8Array {
+  const m = occurrences.length
+  const os = new Int32Array(m)
+  const oe = new Int32Array(m)
+  for (let k = 0; k < m; k++) {
+    os[k] = occurrences[k].start
+    oe[k] = occurrences[k].end
+  }
+  return planningMaskFromSpans(tokenStarts, tokenEnds, os, oe, m)
+}
+
+/** planningMask over occurrence spans given as arrays (the first `count` entries). */
+export function planningMaskFromSpans(
+  tokenStarts: Int32Array,
+  tokenEnds: Int32Array,
+  occStarts: Int32Array,
+  occEnds: Int32Array,
+  count: number
+): Uint8Array {
   const n = tokenStarts.length
   if (tokenEnds.length !== n) throw new RangeError(`tokenStarts has ${n} entries but tokenEnds has ${tokenEnds.length}`)
   const mask = new Uint8Array(n)
-  if (n === 0 || occurrences.length === 0) return mask
+  if (n === 0 || count === 0) return mask
 
-  let occ = occurrences
-  for (let k = 1; k < occ.length; k++) {
-    if (occ[k].start < occ[k - 1].start) {
-      occ = occurrences.slice().sort((x, y) => x.start - y.start)
-      break
+  // Occurrences come nearly sorted by start (a matcher reports them by end word, and SG
+  // lengths are bounded): insertion sort of an index is linear in practice.
+  const idx = new Int32Array(count)
+  for (let k = 0; k < count; k++) {
+    let j = k
+    const s = occStarts[k]
+    while (j > 0 && occStarts[idx[j - 1]] > s) {
+      idx[j] = idx[j - 1]
+      j--
     }
+    idx[j] = k
   }
-  const ms: number[] = []
-  const me: number[] = []
-  for (const o of occ) {
-    const last = ms.length - 1
-    if (last >= 0 && o.start < me[last]) {
-      if (o.end > me[last]) me[last] = o.end
+  const ms = new Int32Array(count)
+  const me = new Int32Array(count)
+  let m = 0
+  for (let k = 0; k < count; k++) {
+    const s = occStarts[idx[k]]
+    const e = occEnds[idx[k]]
+    if (m > 0 && s < me[m - 1]) {
+      if (e > me[m - 1]) me[m - 1] = e
     } else {
-      ms.push(o.start)
-      me.push(o.end)
+      ms[m] = s
+      me[m] = e
+      m++
     }
   }
 
@@ -46,7 +72,6 @@ export function planningMask(tokenStarts: Int32Array, tokenEnds: Int32Array, occ
     }
   }
   let j = 0
-  const m = ms.length
   for (let k = 0; k < n; k++) {
     const t = order ? order[k] : k
     const a = tokenStarts[t]

@@ -1,6 +1,6 @@
 import { normalizePhrase } from './strategicGrams'
 import { WordVocab } from './vocab'
-import { splitWords, type Words } from './words'
+import { scanWords, scratch, splitWords, type Words } from './words'
 
 /** One occurrence of SG `gram` (its index in the compiled list), SPEC §2. */
 export interface Occurrence {
@@ -21,6 +21,29 @@ export interface SgMatcher {
   findOccurrences(text: string, words?: Words): Occurrence[]
   /** Words of `text` with ids in this matcher's vocabulary. */
   words(text: string): Words
+  /**
+   * Allocation-free form for hot loops: scans `text` into the words scratch (see scanWords)
+   * and writes occurrences to `occScratch`. Returns the word count; occScratch.count holds
+   * the number of occurrences. Both are overwritten by the next call.
+   */
+  scanInto(text: string): number
+}
+
+/** Occurrences of the last scanInto call, as parallel arrays (gram, firstWord, endWord). */
+export const occScratch = {
+  count: 0,
+  gram: new Int32Array(1024),
+  first: new Int32Array(1024),
+  end: new Int32Array(1024)
+}
+
+function growOcc(): void {
+  const cap = occScratch.gram.length * 2
+  for (const k of ['gram', 'first', 'end'] as const) {
+    const a = new Int32Array(cap)
+    a.set(occScratch[k])
+    occScratch[k] = a
+  }
 }
 
 // Aho-Corasick over word ids. Trie edges live in one open-addressing table keyed by
@@ -154,41 +177,69 @@ class AhoCorasickMatcher implements SgMatcher {
   }
 
   findOccurrences(text: string, words?: Words): Occurrence[] {
-    const w = words && words.text === text ? words : splitWords(text, this.vocab)
-    const ids = w.vocab === this.vocab && w.ids ? w.ids : this.idsOf(w)
-    const out: Occurrence[] = []
-    const joined = w.joined
-    const starts = w.starts
-    const ends = w.ends
+    if (!words || words.text !== text || words.vocab !== this.vocab || !words.ids) {
+      if (words && words.text === text) return this.collect(this.idsOf(words), words.joined, words.count, words.starts, words.ends)
+      const count = this.scanInto(text)
+      return this.collect(null, null, count, scratch.starts, scratch.ends)
+    }
+    return this.collect(words.ids, words.joined, words.count, words.starts, words.ends)
+  }
+
+  scanInto(text: string): number {
+    const count = scanWords(text, this.vocab)
+    this.run(scratch.ids, scratch.joined, count)
+    return count
+  }
+
+  private collect(ids: Int32Array | null, joined: Uint8Array | null, count: number, starts: Int32Array, ends: Int32Array): Occurrence[] {
+    if (ids && joined) this.run(ids, joined, count)
+    const n = occScratch.count
+    const out: Occurrence[] = new Array(n)
+    for (let k = 0; k < n; k++) {
+      const first = occScratch.first[k]
+      const end = occScratch.end[k]
+      out[k] = { gram: occScratch.gram[k], firstWord: first, endWord: end, start: starts[first], end: ends[end - 1] }
+    }
+    return out
+  }
+
+  private run(ids: Int32Array, joined: Uint8Array, count: number): void {
     const edges = this.edges
     const fail = this.fail
+    const outStart = this.outStart
+    const outGram = this.outGram
+    const gramLen = this.gramLen
+    let n = 0
     let state = 0
-    for (let i = 0; i < w.count; i++) {
+    for (let i = 0; i < count; i++) {
       const id = ids[i]
       if (id < 0) {
         state = 0
-      } else {
-        for (;;) {
-          const t = edges.get(state, id)
-          if (t !== -1) {
-            state = t
-            break
-          }
-          if (state === 0) break
-          state = fail[state]
+        continue
+      }
+      for (;;) {
+        const t = edges.get(state, id)
+        if (t !== -1) {
+          state = t
+          break
         }
-        const a = this.outStart[state]
-        const b = this.outStart[state + 1]
-        for (let k = a; k < b; k++) {
-          const g = this.outGram[k]
-          const first = i + 1 - this.gramLen[g]
-          out.push({ gram: g, firstWord: first, endWord: i + 1, start: starts[first], end: ends[i] })
-        }
+        if (state === 0) break
+        state = fail[state]
+      }
+      const a = outStart[state]
+      const b = outStart[state + 1]
+      for (let k = a; k < b; k++) {
+        if (n === occScratch.gram.length) growOcc()
+        const g = outGram[k]
+        occScratch.gram[n] = g
+        occScratch.first[n] = i + 1 - gramLen[g]
+        occScratch.end[n] = i + 1
+        n++
       }
       // Nothing matches across a break.
       if (joined[i] === 0) state = 0
     }
-    return out
+    occScratch.count = n
   }
 
   private idsOf(w: Words): Int32Array {

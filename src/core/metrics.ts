@@ -1,5 +1,8 @@
-import { planningMask } from './alignment'
-import type { Occurrence, SgMatcher } from './matcher'
+import { planningMaskFromSpans } from './alignment'
+import { occScratch, type Occurrence, type SgMatcher } from './matcher'
+import { QuadCounter } from './quadCounter'
+import { WordVocab } from './vocab'
+import { scanWords, scratch } from './words'
 import { passAtK } from './passAtK'
 
 /** One logged response. Token arrays, when present, are parallel (one entry per token). */
@@ -48,8 +51,9 @@ export class StepMetricsAccumulator {
   private textRollouts = 0
   private gramCounts: Float64Array
   private occTotal = 0
-  // gram → continuation (3 normalized words joined by ' ') → count
-  private continuations = new Map<number, Map<string, number>>()
+  // (gram, 3 next-word ids in contVocab) → count
+  private continuations = new QuadCounter()
+  private contVocab = new WordVocab()
   private entSum = 0
   private entN = 0
   private entSumP = 0
@@ -77,8 +81,38 @@ export class StepMetricsAccumulator {
 
   add(r: RolloutInput): void {
     const text = r.text ?? ''
-    const words = this.matcher.words(text)
-    const occ = r.occurrences ?? this.matcher.findOccurrences(text, words)
+    // Words and occurrences land in shared scratch arrays (no per-word or per-occurrence
+    // objects); everything below reads them before the next scan.
+    let nw: number
+    let occN: number
+    let occGram: Int32Array
+    let occFirst: Int32Array
+    let occEnd: Int32Array
+    if (r.occurrences) {
+      nw = scanWords(text)
+      const o = r.occurrences
+      occN = o.length
+      occGram = new Int32Array(occN)
+      occFirst = new Int32Array(occN)
+      occEnd = new Int32Array(occN)
+      for (let k = 0; k < occN; k++) {
+        if (o[k].endWord > nw || o[k].firstWord < 0 || o[k].gram >= this.gramCounts.length) {
+          throw new RangeError(`occurrence ${k} (words ${o[k].firstWord}..${o[k].endWord}, gram ${o[k].gram}) does not fit this text and SG set`)
+        }
+        occGram[k] = o[k].gram
+        occFirst[k] = o[k].firstWord
+        occEnd[k] = o[k].endWord
+      }
+    } else {
+      nw = this.matcher.scanInto(text)
+      occN = occScratch.count
+      occGram = occScratch.gram
+      occFirst = occScratch.first
+      occEnd = occScratch.end
+    }
+    const wStarts = scratch.starts
+    const wEnds = scratch.ends
+    const wHashes = scratch.hashes
     this.rollouts++
     this.textRollouts++
 
@@ -94,28 +128,30 @@ export class StepMetricsAccumulator {
       }
     }
 
-    // Planning words: a difference array over word positions.
-    const nw = words.count
-    const wordMask = scratchMask(nw)
-    for (let k = 0; k < occ.length; k++) {
-      const o = occ[k]
-      for (let i = o.firstWord; i < o.endWord; i++) wordMask[i] = 1
+    const wordMask = scratchMask(nw + 3)
+    for (let k = 0; k < occN; k++) {
+      const end = occEnd[k]
+      for (let i = occFirst[k]; i < end; i++) wordMask[i] = 1
     }
     let planningWords = 0
     for (let i = 0; i < nw; i++) planningWords += wordMask[i]
 
-    for (let k = 0; k < occ.length; k++) {
-      const o = occ[k]
-      this.gramCounts[o.gram]++
-      const e = o.endWord
+    const gramCounts = this.gramCounts
+    for (let k = 0; k < occN; k++) {
+      const g = occGram[k]
+      gramCounts[g]++
+      const e = occEnd[k]
       if (e + 3 <= nw && wordMask[e] === 0 && wordMask[e + 1] === 0 && wordMask[e + 2] === 0) {
-        const key = words.norm(e) + ' ' + words.norm(e + 1) + ' ' + words.norm(e + 2)
-        let m = this.continuations.get(o.gram)
-        if (!m) this.continuations.set(o.gram, (m = new Map()))
-        m.set(key, (m.get(key) ?? 0) + 1)
+        const v = this.contVocab
+        this.continuations.add(
+          g,
+          v.lookupSpan(text, wStarts[e], wEnds[e], wHashes[e]),
+          v.lookupSpan(text, wStarts[e + 1], wEnds[e + 1], wHashes[e + 1]),
+          v.lookupSpan(text, wStarts[e + 2], wEnds[e + 2], wHashes[e + 2])
+        )
       }
     }
-    this.occTotal += occ.length
+    this.occTotal += occN
     wordMask.fill(0, 0, nw)
 
     const ts = r.tokenStarts
@@ -123,7 +159,13 @@ export class StepMetricsAccumulator {
     const hasSpans = ts !== undefined && te !== undefined
     let tokMask: Uint8Array | undefined
     if (hasSpans) {
-      tokMask = planningMask(ts, te, occ)
+      const os = new Int32Array(occN)
+      const oe = new Int32Array(occN)
+      for (let k = 0; k < occN; k++) {
+        os[k] = wStarts[occFirst[k]]
+        oe[k] = wEnds[occEnd[k] - 1]
+      }
+      tokMask = planningMaskFromSpans(ts, te, os, oe, occN)
       let p = 0
       for (let t = 0; t < tokMask.length; t++) p += tokMask[t]
       this.lengthSum += tokMask.length
@@ -200,11 +242,11 @@ export class StepMetricsAccumulator {
     this.planningUnits += other.planningUnits
     for (let g = 0; g < this.gramCounts.length; g++) this.gramCounts[g] += other.gramCounts[g]
     this.occTotal += other.occTotal
-    for (const [g, om] of other.continuations) {
-      let m = this.continuations.get(g)
-      if (!m) this.continuations.set(g, (m = new Map()))
-      for (const [k, v] of om) m.set(k, (m.get(k) ?? 0) + v)
-    }
+    // Word ids are per accumulator: translate through the words.
+    const ow = other.contVocab.words
+    other.continuations.forEach((g, a, b, c, n) => {
+      this.continuations.add(g, this.contVocab.intern(ow[a]), this.contVocab.intern(ow[b]), this.contVocab.intern(ow[c]), n)
+    })
     this.entSum += other.entSum
     this.entN += other.entN
     this.entSumP += other.entSumP
@@ -261,17 +303,19 @@ export class StepMetricsAccumulator {
 
   // Σ_s p(s) H(G|S=s) = (1/N) Σ_s (n_s ln n_s − Σ_g n_sg ln n_sg)
   private conditionalEntropy(): number {
+    const G = this.gramCounts.length
+    const ns = new Float64Array(G)
+    const inner = new Float64Array(G)
+    this.continuations.forEach((g, _a, _b, _c, v) => {
+      ns[g] += v
+      inner[g] += v * Math.log(v)
+    })
     let total = 0
     let acc = 0
-    for (const m of this.continuations.values()) {
-      let ns = 0
-      let inner = 0
-      for (const v of m.values()) {
-        ns += v
-        inner += v * Math.log(v)
-      }
-      total += ns
-      acc += ns * Math.log(ns) - inner
+    for (let g = 0; g < G; g++) {
+      if (ns[g] === 0) continue
+      total += ns[g]
+      acc += ns[g] * Math.log(ns[g]) - inner[g]
     }
     return total > 0 ? acc / total : 0
   }

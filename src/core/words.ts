@@ -1,5 +1,5 @@
 import { APOSTROPHE, BREAK, CURLY_APOSTROPHE, lowerUnit, normalizeSpan, wordCharWidth } from './chars'
-import { HASH_SEED, hashStep, WordVocab } from './vocab'
+import { HASH_SEED, WordVocab } from './vocab'
 
 /** The words of one text (SPEC §1) as parallel arrays. */
 export interface Words {
@@ -17,22 +17,40 @@ export interface Words {
   norm(i: number): string
 }
 
-// Scratch space shared by all calls (JS is single threaded); results are copied out at their
-// exact size, so a call allocates only what it returns.
-let cap = 0
-let sStarts = new Int32Array(0)
-let sEnds = new Int32Array(0)
-let sJoined = new Uint8Array(0)
-let sIds = new Int32Array(0)
+// Scratch space shared by all calls (JS is single threaded). scanWords fills it; splitWords
+// copies the result out at its exact size, so a call allocates only what it returns, and the
+// metrics hot path reads the scratch directly without copying.
+export const scratch = {
+  cap: 0,
+  starts: new Int32Array(0),
+  ends: new Int32Array(0),
+  joined: new Uint8Array(0),
+  ids: new Int32Array(0),
+  hashes: new Int32Array(0)
+}
 
 function ensure(n: number): void {
-  if (n <= cap) return
-  cap = Math.max(n, cap * 2, 1024)
-  sStarts = new Int32Array(cap)
-  sEnds = new Int32Array(cap)
-  sJoined = new Uint8Array(cap)
-  sIds = new Int32Array(cap)
+  if (n <= scratch.cap) return
+  const cap = Math.max(n, scratch.cap * 2, 1024)
+  scratch.cap = cap
+  scratch.starts = new Int32Array(cap)
+  scratch.ends = new Int32Array(cap)
+  scratch.joined = new Uint8Array(cap)
+  scratch.ids = new Int32Array(cap)
+  scratch.hashes = new Int32Array(cap)
 }
+
+// ASCII classes: 1 letter/digit, 2 break, 3 apostrophe, 0 other separator.
+const CLASS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c)
+  if (/[A-Za-z0-9]/.test(ch)) CLASS[c] = 1
+  else if (BREAK[c] === 1) CLASS[c] = 2
+}
+CLASS[APOSTROPHE] = 3
+// Lower-cased ASCII letters and digits; 0 for everything else.
+const LOWER_WORD = new Int32Array(128)
+for (let c = 0; c < 128; c++) if (CLASS[c] === 1) LOWER_WORD[c] = c >= 65 && c <= 90 ? c + 32 : c
 
 class WordList implements Words {
   constructor(
@@ -58,55 +76,78 @@ class WordList implements Words {
  * frozen vocabulary answers -1 for words it does not know, without allocating).
  */
 export function splitWords(text: string, vocab?: WordVocab): Words {
+  const count = scanWords(text, vocab)
+  return new WordList(
+    text,
+    count,
+    scratch.starts.slice(0, count),
+    scratch.ends.slice(0, count),
+    scratch.joined.slice(0, count),
+    vocab ? scratch.ids.slice(0, count) : undefined,
+    vocab
+  )
+}
+
+/**
+ * The scanner behind splitWords: fills `scratch` (starts, ends, joined, hashes of the
+ * normalized words, and ids when a vocabulary is given) and returns the word count. The
+ * scratch is overwritten by the next call.
+ */
+export function scanWords(text: string, vocab?: WordVocab): number {
   const n = text.length
   // A word takes at least one character and is followed by a separator, so n/2+1 bounds it.
   ensure((n >> 1) + 2)
-  const starts = sStarts
-  const ends = sEnds
-  const joined = sJoined
-  const ids = sIds
+  const starts = scratch.starts
+  const ends = scratch.ends
+  const joined = scratch.joined
+  const hashes = scratch.hashes
   let count = 0
   let broken = false
   let i = 0
-  while (i < n) {
-    const c = text.charCodeAt(i)
-    let w: number
-    if (c < 128) {
-      // Inline ASCII fast path: letters and digits.
-      w = (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) ? 1 : 0
-    } else w = wordCharWidth(text, i, n)
-    if (w === 0) {
-      if (c < 128 && BREAK[c] === 1) broken = true
-      i++
-      continue
+  outer: while (i < n) {
+    // Separators.
+    let c = text.charCodeAt(i)
+    for (;;) {
+      if (c < 128) {
+        const k = CLASS[c]
+        if (k === 1) break
+        if (k === 2) broken = true
+      } else if (wordCharWidth(text, i, n) > 0) break
+      if (++i >= n) break outer
+      c = text.charCodeAt(i)
     }
     const start = i
     let h = HASH_SEED
+    // Letters and digits, and apostrophes between them. One table load per ASCII character.
+    let lw = c < 128 ? LOWER_WORD[c] : 0
     for (;;) {
-      // Hash the normalized units of the current letter/digit.
-      for (let k = 0; k < w; k++) {
-        const u = text.charCodeAt(i + k)
-        h = hashStep(h, u < 128 ? (u >= 65 && u <= 90 ? u + 32 : u) : lowerUnit(u))
-      }
-      i += w
-      if (i >= n) break
-      const d = text.charCodeAt(i)
-      if (d < 128) {
-        if ((d >= 97 && d <= 122) || (d >= 48 && d <= 57) || (d >= 65 && d <= 90)) {
-          w = 1
-          continue
-        }
-        if (d !== APOSTROPHE) break
-      } else if (d !== CURLY_APOSTROPHE) {
-        w = wordCharWidth(text, i, n)
-        if (w === 0) break
-        continue
-      }
-      // An apostrophe joins two runs of letters/digits.
-      if (i + 1 < n && wordCharWidth(text, i + 1, n) > 0) {
-        h = hashStep(h, APOSTROPHE)
+      if (lw !== 0) {
+        h = Math.imul(h ^ lw, 16777619)
         i++
-        w = wordCharWidth(text, i, n)
+      } else {
+        const w = wordCharWidth(text, i, n)
+        h = Math.imul(h ^ lowerUnit(c), 16777619)
+        if (w === 2) h = Math.imul(h ^ text.charCodeAt(i + 1), 16777619)
+        i += w
+      }
+      if (i >= n) break
+      c = text.charCodeAt(i)
+      if (c < 128) {
+        lw = LOWER_WORD[c]
+        if (lw !== 0) continue
+        if (c !== APOSTROPHE) break
+      } else {
+        lw = 0
+        if (c !== CURLY_APOSTROPHE) {
+          if (wordCharWidth(text, i, n) > 0) continue
+          break
+        }
+      }
+      if (i + 1 < n && wordCharWidth(text, i + 1, n) > 0) {
+        h = Math.imul(h ^ APOSTROPHE, 16777619)
+        i++
+        c = text.charCodeAt(i)
+        lw = c < 128 ? LOWER_WORD[c] : 0
         continue
       }
       break
@@ -114,18 +155,14 @@ export function splitWords(text: string, vocab?: WordVocab): Words {
     if (count > 0) joined[count - 1] = broken ? 0 : 1
     starts[count] = start
     ends[count] = i
-    if (vocab) ids[count] = vocab.lookupSpan(text, start, i, h)
+    hashes[count] = h
     count++
     broken = false
   }
   if (count > 0) joined[count - 1] = 0
-  return new WordList(
-    text,
-    count,
-    starts.slice(0, count),
-    ends.slice(0, count),
-    joined.slice(0, count),
-    vocab ? ids.slice(0, count) : undefined,
-    vocab
-  )
+  if (vocab) {
+    const ids = scratch.ids
+    for (let k = 0; k < count; k++) ids[k] = vocab.lookupSpan(text, starts[k], ends[k], hashes[k])
+  }
+  return count
 }

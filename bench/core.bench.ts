@@ -1,0 +1,141 @@
+// npm run bench:core — words + SG matching + all text metrics of SPEC §4 over a verl-style dump,
+// on one core (the main thread), with the 18-gram bench set and with 5,000 mined SGs, against
+// the plain-Python baseline in bench/core_reference.py timed in the same run.
+// Options: --py-files N (files the Python baseline reads, default 4; 0 skips it), --runs N.
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { compileMatcher, parseSgSetJson, SgMiner, StepMetricsAccumulator, type StepMetrics } from '../src/core'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const shared = resolve(root, '..', 'shared')
+const benchShared = join(shared, 'bench')
+const dataDir = join(root, '.bench-data', 'verl-20x5000')
+const STEPS = 20
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(name)
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt
+}
+
+function files(): string[] {
+  return Array.from({ length: STEPS }, (_, i) => join(dataDir, `${i + 1}.jsonl`))
+}
+
+function ensureData(): void {
+  if (files().every((f) => existsSync(f))) return
+  console.log(`generating the dump in ${dataDir} (about 200 MB) ...`)
+  execFileSync('python3', [join(benchShared, 'gen_verl_dump.py'), dataDir, '--steps', String(STEPS), '--per-step', '5000'], { stdio: 'inherit' })
+}
+
+interface Run {
+  seconds: number
+  bytes: number
+  textChars: number
+  steps: StepMetrics[]
+}
+
+// What an importer does: read the file, parse every line, feed one accumulator per step.
+function runAll(phrases: string[], paths: string[]): Run {
+  const t0 = process.hrtime.bigint()
+  const matcher = compileMatcher(phrases)
+  let bytes = 0
+  let textChars = 0
+  const steps: StepMetrics[] = []
+  for (const p of paths) {
+    const buf = readFileSync(p)
+    bytes += buf.length
+    const text = buf.toString('utf8')
+    const acc = new StepMetricsAccumulator(matcher, { passK: [1] })
+    let pos = 0
+    while (pos < text.length) {
+      let nl = text.indexOf('\n', pos)
+      if (nl < 0) nl = text.length
+      if (nl > pos) {
+        const rec = JSON.parse(text.slice(pos, nl)) as { input: string; output: string; score: number; acc?: boolean }
+        textChars += rec.output.length
+        acc.add({ text: rec.output, score: rec.score, correct: rec.acc, promptId: rec.input })
+      }
+      pos = nl + 1
+    }
+    steps.push(acc.result())
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+  return { seconds, bytes, textChars, steps }
+}
+
+function mineSgs(path: string, target: number, base: string[]): string[] {
+  const miner = new SgMiner({ minN: 3, maxN: 5, maxTracked: 400_000 })
+  const lines = readFileSync(path, 'utf8').split('\n')
+  for (const line of lines.slice(0, 2000)) {
+    if (!line) continue
+    const rec = JSON.parse(line) as { output: string; acc: boolean; step: number }
+    miner.addResponse({ text: rec.output, correct: rec.acc, step: rec.step })
+  }
+  const mined = miner.candidates({ minSupport: 1, limit: target * 2, sortBy: 'support', fold: false }).map((c) => c.phrase)
+  const out = [...base]
+  const seen = new Set(out)
+  for (const p of mined) {
+    if (out.length >= target) break
+    if (!seen.has(p)) {
+      seen.add(p)
+      out.push(p)
+    }
+  }
+  return out
+}
+
+const mb = (bytes: number, s: number): string => (bytes / 1e6 / s).toFixed(1)
+
+function main(): void {
+  if (!existsSync(join(benchShared, 'gen_verl_dump.py')) || !existsSync(join(benchShared, 'sg_bench.json'))) {
+    console.log(`bench:core skipped: ${benchShared} (gen_verl_dump.py, sg_bench.json) is missing`)
+    return
+  }
+  ensureData()
+  const paths = files()
+  const sgFile = join(benchShared, 'sg_bench.json')
+  const bench = parseSgSetJson(readFileSync(sgFile, 'utf8'), sgFile).grams.map((g) => g.phrase)
+  const runs = Math.max(1, arg('--runs', 2))
+
+  const t0 = process.hrtime.bigint()
+  const many = mineSgs(paths[0], 5000, bench)
+  console.log(`mined ${many.length} SGs (18 from the bench set + ${many.length - bench.length} mined n-grams of 3–5 words) in ${(Number(process.hrtime.bigint() - t0) / 1e9).toFixed(1)} s`)
+
+  runAll(bench, paths.slice(0, 1)) // warm-up: JIT
+  let best18: Run | undefined
+  let best5k: Run | undefined
+  for (let r = 0; r < runs; r++) {
+    const a = runAll(bench, paths)
+    if (!best18 || a.seconds < best18.seconds) best18 = a
+    const b = runAll(many, paths)
+    if (!best5k || b.seconds < best5k.seconds) best5k = b
+  }
+  const a = best18!
+  const b = best5k!
+  console.log(`dump: ${STEPS} files, ${(a.bytes / 1e6).toFixed(1)} MB of JSONL, ${(a.textChars / 1e6).toFixed(1)} M response characters; best of ${runs} runs, one thread`)
+  console.log(`  ${bench.length} SGs:   ${a.seconds.toFixed(2)} s  ${mb(a.bytes, a.seconds)} MB/s of JSONL (${mb(a.textChars, a.seconds)} M response chars/s)`)
+  console.log(`  ${many.length} SGs: ${b.seconds.toFixed(2)} s  ${mb(b.bytes, b.seconds)} MB/s of JSONL (${mb(b.textChars, b.seconds)} M response chars/s)`)
+  console.log(`  ${many.length} SGs vs ${bench.length}: ${(b.seconds / a.seconds).toFixed(2)}x the time`)
+  const s1 = a.steps[0]
+  console.log(`  step 1 (${bench.length} SGs): ${Object.entries(s1).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ')}`)
+
+  const pyFiles = Math.min(STEPS, arg('--py-files', 4))
+  if (pyFiles > 0) {
+    const sub = paths.slice(0, pyFiles)
+    const out = execFileSync('python3', [join(root, 'bench', 'core_reference.py'), sgFile, ...sub], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    const py = JSON.parse(out) as { seconds: number; bytes: number; steps: Record<string, number>[] }
+    const ts = runAll(bench, sub)
+    console.log(`plain Python (sliding windows over a set of tuples) on the first ${pyFiles} files, ${(py.bytes / 1e6).toFixed(1)} MB:`)
+    console.log(`  python3: ${py.seconds.toFixed(2)} s  ${mb(py.bytes, py.seconds)} MB/s`)
+    console.log(`  core:    ${ts.seconds.toFixed(2)} s  ${mb(ts.bytes, ts.seconds)} MB/s  → ${(py.seconds / ts.seconds).toFixed(1)}x faster`)
+    let worst = 0
+    py.steps.forEach((ps, i) => {
+      for (const [k, v] of Object.entries(ps)) worst = Math.max(worst, Math.abs(v - ts.steps[i][k]))
+    })
+    console.log(`  largest difference between the two implementations' metrics: ${worst.toExponential(2)}`)
+  }
+}
+
+main()
