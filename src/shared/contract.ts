@@ -4,6 +4,7 @@ import { appChannels } from './api/app'
 import { runsChannels } from './api/runs'
 import { metricsChannels } from './api/metrics'
 import { jobsChannels } from './api/jobs'
+import { errorsChannels } from './api/errors'
 
 /**
  * The one API contract: `'area/verb'` → request schema and response type. Main registers a handler
@@ -14,7 +15,8 @@ export const channels = {
   ...appChannels,
   ...runsChannels,
   ...metricsChannels,
-  ...jobsChannels
+  ...jobsChannels,
+  ...errorsChannels
 } as const
 
 export type Channels = typeof channels

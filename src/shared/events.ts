@@ -7,7 +7,9 @@ export interface EventMap {
   'runs/changed': { runId: number; change: 'created' | 'updated' | 'deleted' }
   /** New metric points were stored for a run (live charts re-query). */
   'metrics/appended': { runId: number; steps: number[] }
+  /** Error labels of a run changed (a label set, a rules or judge chunk stored); Figure 3 re-queries. */
+  'errors/changed': { runId: number }
 }
 
 export type EventName = keyof EventMap
-export const eventNames: readonly EventName[] = ['jobs/progress', 'runs/changed', 'metrics/appended']
+export const eventNames: readonly EventName[] = ['jobs/progress', 'runs/changed', 'metrics/appended', 'errors/changed']

@@ -3,11 +3,13 @@ import { appHandlers } from './app'
 import { runsHandlers } from './runs'
 import { metricsHandlers } from './metrics'
 import { jobsHandlers } from './jobs'
+import { errorsHandlers } from './errors'
 
 /** The back end: one handler per contract channel, shared by IPC, HTTP and the CLI. */
 export const handlers: Handlers = {
   ...appHandlers,
   ...runsHandlers,
   ...metricsHandlers,
-  ...jobsHandlers
+  ...jobsHandlers,
+  ...errorsHandlers
 }

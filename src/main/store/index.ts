@@ -2,6 +2,7 @@ import { openDatabase, type Db, type OpenOptions } from './open'
 import { RunsRepo } from './runs'
 import { MetricsRepo } from './metrics'
 import { JobsRepo } from './jobs'
+import { ErrorLabelsRepo } from './errorLabels'
 
 export { StoreError } from './errors'
 export { LATEST_SCHEMA_VERSION } from './migrations'
@@ -12,10 +13,12 @@ export class Store {
   readonly runs: RunsRepo
   readonly metrics: MetricsRepo
   readonly jobs: JobsRepo
+  readonly errorLabels: ErrorLabelsRepo
   constructor(readonly db: Db, readonly path: string) {
     this.runs = new RunsRepo(db)
     this.metrics = new MetricsRepo(db)
     this.jobs = new JobsRepo(db)
+    this.errorLabels = new ErrorLabelsRepo(db)
   }
 
   get schemaVersion(): number {
