@@ -19,6 +19,8 @@ afterAll(async () => {
   tmp.cleanup()
 })
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const body = async (r: Response): Promise<any> => r.json()
 const base = () => `http://127.0.0.1:${server.port}`
 const post = (path: string, body: unknown, headers: Record<string, string> = { Authorization: `Bearer ${server.token}` }) =>
   fetch(base() + path, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body) })
@@ -32,7 +34,7 @@ describe('HTTP transport', () => {
   it('refuses requests without the right token with 401', async () => {
     const none = await post('/api/runs/list', {}, {})
     expect(none.status).toBe(401)
-    expect((await none.json()).error.code).toBe('unauthorized')
+    expect((await body(none)).error.code).toBe('unauthorized')
     expect((await post('/api/runs/list', {}, { Authorization: 'Bearer wrong' })).status).toBe(401)
     expect((await fetch(base() + '/')).status).toBe(401)
     expect((await fetch(base() + '/api/events')).status).toBe(401)
@@ -46,18 +48,18 @@ describe('HTTP transport', () => {
     expect(cookie).toMatch(/HttpOnly/)
     const viaCookie = await post('/api/app/info', {}, { Cookie: cookie.split(';')[0]! })
     expect(viaCookie.status).toBe(200)
-    expect((await viaCookie.json()).value.transport).toBe('http')
+    expect((await body(viaCookie)).value.transport).toBe('http')
   })
 
   it('maps typed errors to HTTP statuses and keeps serving', async () => {
     const bad = await post('/api/runs/rename', { id: 1, name: '' })
     expect(bad.status).toBe(400)
-    expect((await bad.json()).error).toMatchObject({ code: 'invalid_argument', field: 'name' })
+    expect((await body(bad)).error).toMatchObject({ code: 'invalid_argument', field: 'name' })
     expect((await post('/api/runs/get', { id: 4040 })).status).toBe(404)
     expect((await post('/api/no/such', {})).status).toBe(404)
     const notJson = await fetch(base() + '/api/runs/list', { method: 'POST', headers: { Authorization: `Bearer ${server.token}` }, body: '{oops' })
     expect(notJson.status).toBe(400)
-    expect((await notJson.json()).error.message).toMatch(/not JSON/)
+    expect((await body(notJson)).error.message).toMatch(/not JSON/)
     expect((await fetch(base() + '/api/runs/list', { headers: { Authorization: `Bearer ${server.token}` } })).status).toBe(405)
     expect((await post('/api/runs/list', {})).status).toBe(200)
   })
@@ -80,7 +82,7 @@ describe('HTTP transport', () => {
     const res = await fetch(`${base()}/api/events?token=${server.token}`, { signal: controller.signal })
     expect(res.headers.get('content-type')).toBe('text/event-stream')
     const reader = res.body!.getReader()
-    const created = await (await post('/api/runs/create', { name: 'sse run' })).json()
+    const created = await body(await post('/api/runs/create', { name: 'sse run' }))
     let text = ''
     const deadline = Date.now() + 5000
     while (!text.includes('runs/changed') && Date.now() < deadline) {
