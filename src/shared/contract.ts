@@ -5,6 +5,7 @@ import { runsChannels } from './api/runs'
 import { metricsChannels } from './api/metrics'
 import { jobsChannels } from './api/jobs'
 import { errorsChannels } from './api/errors'
+import { sgChannels } from './api/sg'
 
 /**
  * The one API contract: `'area/verb'` → request schema and response type. Main registers a handler
@@ -16,7 +17,8 @@ export const channels = {
   ...runsChannels,
   ...metricsChannels,
   ...jobsChannels,
-  ...errorsChannels
+  ...errorsChannels,
+  ...sgChannels
 } as const
 
 export type Channels = typeof channels

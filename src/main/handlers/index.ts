@@ -4,6 +4,7 @@ import { runsHandlers } from './runs'
 import { metricsHandlers } from './metrics'
 import { jobsHandlers } from './jobs'
 import { errorsHandlers } from './errors'
+import { sgHandlers } from './sg'
 
 /** The back end: one handler per contract channel, shared by IPC, HTTP and the CLI. */
 export const handlers: Handlers = {
@@ -11,5 +12,6 @@ export const handlers: Handlers = {
   ...runsHandlers,
   ...metricsHandlers,
   ...jobsHandlers,
-  ...errorsHandlers
+  ...errorsHandlers,
+  ...sgHandlers
 }

@@ -3,6 +3,7 @@ import { RunsRepo } from './runs'
 import { MetricsRepo } from './metrics'
 import { JobsRepo } from './jobs'
 import { ErrorLabelsRepo } from './errorLabels'
+import { SgSetsRepo } from './sgSets'
 
 export { StoreError } from './errors'
 export { LATEST_SCHEMA_VERSION } from './migrations'
@@ -14,11 +15,13 @@ export class Store {
   readonly metrics: MetricsRepo
   readonly jobs: JobsRepo
   readonly errorLabels: ErrorLabelsRepo
+  readonly sgSets: SgSetsRepo
   constructor(readonly db: Db, readonly path: string) {
     this.runs = new RunsRepo(db)
     this.metrics = new MetricsRepo(db)
     this.jobs = new JobsRepo(db)
     this.errorLabels = new ErrorLabelsRepo(db)
+    this.sgSets = new SgSetsRepo(db)
   }
 
   get schemaVersion(): number {
