@@ -4,6 +4,8 @@ import { appChannels } from './api/app'
 import { runsChannels } from './api/runs'
 import { metricsChannels } from './api/metrics'
 import { jobsChannels } from './api/jobs'
+import { importChannels } from './api/import'
+import { rolloutsChannels } from './api/rollouts'
 import { errorsChannels } from './api/errors'
 import { sgChannels } from './api/sg'
 
@@ -17,6 +19,8 @@ export const channels = {
   ...runsChannels,
   ...metricsChannels,
   ...jobsChannels,
+  ...importChannels,
+  ...rolloutsChannels,
   ...errorsChannels,
   ...sgChannels
 } as const

@@ -1,6 +1,9 @@
 import type { Command } from '../command'
 import { serveCommand } from './serve'
 import { runsCommand } from './runs'
+import { importCommand } from './import'
+import { analyzeCommand } from './analyze'
+import { exportCommand } from './export'
 
 /** Every `hicra` command; add a new one by listing it here. */
-export const commands: Command[] = [serveCommand, runsCommand]
+export const commands: Command[] = [serveCommand, runsCommand, importCommand, analyzeCommand, exportCommand]

@@ -3,6 +3,8 @@ import { appHandlers } from './app'
 import { runsHandlers } from './runs'
 import { metricsHandlers } from './metrics'
 import { jobsHandlers } from './jobs'
+import { importHandlers } from './import'
+import { rolloutsHandlers } from './rollouts'
 import { errorsHandlers } from './errors'
 import { sgHandlers } from './sg'
 
@@ -12,6 +14,8 @@ export const handlers: Handlers = {
   ...runsHandlers,
   ...metricsHandlers,
   ...jobsHandlers,
+  ...importHandlers,
+  ...rolloutsHandlers,
   ...errorsHandlers,
   ...sgHandlers
 }

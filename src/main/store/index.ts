@@ -2,6 +2,7 @@ import { openDatabase, type Db, type OpenOptions } from './open'
 import { RunsRepo } from './runs'
 import { MetricsRepo } from './metrics'
 import { JobsRepo } from './jobs'
+import { RolloutsRepo } from './rollouts'
 import { ErrorLabelsRepo } from './errorLabels'
 import { SgSetsRepo } from './sgSets'
 
@@ -14,12 +15,14 @@ export class Store {
   readonly runs: RunsRepo
   readonly metrics: MetricsRepo
   readonly jobs: JobsRepo
+  readonly rollouts: RolloutsRepo
   readonly errorLabels: ErrorLabelsRepo
   readonly sgSets: SgSetsRepo
   constructor(readonly db: Db, readonly path: string) {
     this.runs = new RunsRepo(db)
     this.metrics = new MetricsRepo(db)
     this.jobs = new JobsRepo(db)
+    this.rollouts = new RolloutsRepo(db)
     this.errorLabels = new ErrorLabelsRepo(db)
     this.sgSets = new SgSetsRepo(db)
   }

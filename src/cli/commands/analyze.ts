@@ -1,0 +1,68 @@
+import type { Command } from '../command'
+import { UsageError } from '../command'
+import { parse } from '../args'
+import { table } from '../format'
+import { analyzeFiles } from '../../main/import/analyze'
+import { resolveSg } from '../../main/import/sgResolve'
+import { readTokenizer } from '../../main/import/tokenizer'
+import { formatOption, mapOption } from './import'
+
+export const analyzeCommand: Command = {
+  name: 'analyze',
+  summary: 'SPEC metrics per step of rollout files, without a workspace',
+  usage: `hicra analyze PATH... [--sg FILE] [--format verl|jsonl|checkpoints] [--map FIELD=NAME ...]
+                 [--tokenizer tokenizer.json] [--json]
+
+Reads the files the way \`hicra import\` does and prints the metrics of SPEC §4 per step (only those
+the input supports), without writing anything. Skipped lines are reported on stderr.
+
+  --sg FILE         Strategic Gram set (JSON; default: resources/sg/default.json)
+  --format F        verl, jsonl or checkpoints (detected when not given)
+  --map FIELD=NAME  where a field is (repeat), as for hicra import
+  --tokenizer FILE  tokenizer.json, for token-level metrics of responses without tokens
+  --json            print one JSON object {"steps": [{"step": 1, "rollouts": …, "accuracy": …}, …]}`,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      sg: { type: 'string' }, format: { type: 'string' }, map: { type: 'string', multiple: true }, tokenizer: { type: 'string' }, json: { type: 'boolean' }
+    })
+    if (values.help) {
+      console.log(this.usage)
+      return 0
+    }
+    if (positionals.length === 0) throw new UsageError('give at least one file or folder to analyze')
+    const format = formatOption(values.format)
+    const mapping = mapOption(values.map)
+    let sg
+    let tokenizer = null
+    try {
+      sg = resolveSg(values.sg, null)
+      if (values.tokenizer) tokenizer = readTokenizer(values.tokenizer)
+    } catch (e) {
+      console.error(`hicra analyze: ${(e as Error).message}`)
+      return 1
+    }
+    let r
+    try {
+      r = await analyzeFiles({ paths: positionals, format, mapping, phrases: sg.phrases, tokenizer })
+    } catch (e) {
+      if ((e as Error).name === 'SourceError') {
+        console.error(`hicra analyze: ${(e as Error).message}`)
+        return 1
+      }
+      throw e
+    }
+    if (r.bad.total > 0) {
+      const kinds = Object.entries(r.bad.byKind).map(([k, n]) => `${n} ${k}`).join(', ')
+      console.error(`skipped: ${kinds}`)
+      for (const b of r.bad.first.slice(0, 20)) console.error(`  ${b.file}:${b.line}: ${b.kind}: ${b.message}`)
+    }
+    for (const n of r.notes) console.error(`note: ${n}`)
+    if (values.json) {
+      process.stdout.write(JSON.stringify({ steps: r.steps }) + '\n')
+      return 0
+    }
+    const keys = [...new Set(r.steps.flatMap((s) => Object.keys(s)))]
+    console.log(table(keys, r.steps.map((s) => keys.map((k) => (s[k] === undefined ? '' : Number.isInteger(s[k]) ? s[k] : s[k]!.toFixed(4))))))
+    return 0
+  }
+}

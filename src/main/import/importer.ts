@@ -1,0 +1,298 @@
+import { basename, resolve } from 'node:path'
+import { compileMatcher, planningMask } from '../../core'
+import type { Tokenizer } from '@huggingface/tokenizers'
+import type { BackendContext } from '../context'
+import { JobCancelled, type JobHandle } from '../jobs'
+import { RolloutsRepo } from '../store/rollouts'
+import { hashFile } from './lineChunks'
+import { listSources, type ImportFormat, type SourceFile } from './sources'
+import { RecordExtractor } from './records'
+import { BadLines, scanFiles, type BadLine } from './scan'
+import { StepMetricsBook, type StepRow } from './stepMetrics'
+import { resolveSg, type ResolvedSg } from './sgResolve'
+import { readTokenizer } from './tokenizer'
+import type { FieldMapping } from './mapping'
+
+export interface ImportRequest {
+  paths: string[]
+  format?: ImportFormat
+  name?: string
+  mapping?: FieldMapping
+  sg?: string
+  tokenizer?: string
+}
+
+export interface ImportFileSummary {
+  path: string
+  size: number
+  status: 'imported' | 'already imported' | 'duplicate'
+  lines: number
+  rollouts: number
+  skipped: number
+  /** The run that already holds this file's content. */
+  runId?: number
+}
+
+export interface ImportSummary {
+  runId: number | null
+  /** Every file was already imported: the run that holds them. */
+  alreadyImported: number | null
+  format: ImportFormat
+  sg: string
+  files: ImportFileSummary[]
+  rollouts: number
+  steps: number
+  bytes: number
+  skippedLines: number
+  skippedByKind: Record<string, number>
+  /** The first 100 problems, in full. */
+  bad: BadLine[]
+  notes: string[]
+  mapping: { record: FieldMapping; rollout: FieldMapping }
+  seconds: number
+}
+
+interface Plan {
+  req: ImportRequest
+  paths: string[]
+  format: ImportFormat
+  files: SourceFile[]
+  done: ImportFileSummary[]
+  notes: string[]
+  mapping: FieldMapping
+  sg: ResolvedSg
+  tokenizer: Tokenizer | null
+}
+
+const running = new Map<number, Promise<ImportSummary>>()
+
+/**
+ * The outcome of an import started with `import/start` in this process (the CLI waits on it; the
+ * app reads the job's stored result). Handed out once.
+ */
+export function importResult(jobId: number): Promise<ImportSummary> | undefined {
+  const p = running.get(jobId)
+  running.delete(jobId)
+  return p
+}
+
+interface SourceJson {
+  format?: string
+  paths?: string[]
+  mapping?: FieldMapping
+}
+
+function parseSource(text: string | null): SourceJson | null {
+  if (!text) return null
+  try {
+    return JSON.parse(text) as SourceJson
+  } catch {
+    return null
+  }
+}
+
+const overlaps = (a: readonly string[] | undefined, b: readonly string[]) => !!a && a.some((p) => b.includes(p))
+
+/**
+ * Deletes import runs a killed process left behind (status `interrupted`, or `importing` with a
+ * dead owner, already turned `interrupted` when the workspace was opened) that read any of
+ * `paths`: their rows are an unfinished import. Returns their ids.
+ */
+export function cleanInterrupted(ctx: BackendContext, paths: readonly string[]): number[] {
+  const db = ctx.store.db
+  const rows = db.prepare("SELECT id, source FROM runs WHERE kind = 'import' AND status = 'interrupted'").all() as { id: number; source: string | null }[]
+  const stale = rows.filter((r) => overlaps(parseSource(r.source)?.paths, paths)).map((r) => r.id)
+  for (const id of stale) {
+    ctx.store.runs.delete(id)
+    ctx.events.emit('runs/changed', { runId: id, change: 'deleted' })
+  }
+  return stale
+}
+
+/** The mapping of the latest finished import of the same paths, so a re-import reads fields the same way. */
+function previousMapping(ctx: BackendContext, paths: readonly string[]): FieldMapping | null {
+  const rows = ctx.store.db.prepare("SELECT source FROM runs WHERE kind = 'import' AND status = 'imported' ORDER BY id DESC").all() as { source: string | null }[]
+  for (const r of rows) {
+    const s = parseSource(r.source)
+    if (s && overlaps(s.paths, paths) && s.mapping) return s.mapping
+  }
+  return null
+}
+
+/**
+ * A file is already imported when a finished import run holds its content hash. Only files with
+ * the size of a stored one are hashed up front; the others are hashed while they are read.
+ */
+async function alreadyImported(ctx: BackendContext, f: SourceFile): Promise<number | null> {
+  const db = ctx.store.db
+  const same = db.prepare(`SELECT f.content_hash AS hash, f.run_id AS runId FROM import_files f JOIN runs r ON r.id = f.run_id
+    WHERE f.size = ? AND r.status = 'imported'`).all(f.size) as { hash: string; runId: number }[]
+  if (same.length === 0) return null
+  const h = await hashFile(f.path)
+  return same.find((s) => s.hash === h)?.runId ?? null
+}
+
+async function plan(ctx: BackendContext, req: ImportRequest): Promise<Plan> {
+  const paths = req.paths.map((p) => resolve(p))
+  const mapping = req.mapping ?? previousMapping(ctx, paths) ?? {}
+  const src = await listSources(paths, req.format, mapping)
+  const sg = resolveSg(req.sg, ctx.store.db)
+  const tokenizer = req.tokenizer ? readTokenizer(req.tokenizer) : null
+  cleanInterrupted(ctx, paths)
+  const files: SourceFile[] = []
+  const done: ImportFileSummary[] = []
+  for (const f of src.files) {
+    const runId = await alreadyImported(ctx, f)
+    if (runId === null) files.push(f)
+    else done.push({ path: f.path, size: f.size, status: 'already imported', lines: 0, rollouts: 0, skipped: 0, runId })
+  }
+  return { req, paths, format: src.format, files, done, notes: src.notes, mapping, sg, tokenizer }
+}
+
+/**
+ * Starts an import as a job. The run is created at once with status `importing`; rollouts are
+ * written one transaction per chunk of lines, the step metrics and the `imported` status at the
+ * end. A failed or cancelled import deletes its run (and with it every row it wrote); a killed
+ * one is left `importing`, turned `interrupted` when the workspace is next opened, and deleted
+ * by the next import of the same paths (cleanInterrupted).
+ */
+export async function startImport(ctx: BackendContext, req: ImportRequest): Promise<{ jobId: number; runId: number; done: Promise<ImportSummary> }> {
+  const p = await plan(ctx, req)
+  const t0 = Date.now()
+  if (p.files.length === 0) {
+    // Every file is in the workspace already: nothing to write.
+    const existing = p.done[0]!.runId!
+    const job = ctx.jobs.run('import', { runId: existing, unit: 'bytes', total: 0, params: { paths: p.paths } }, async () => summary(p, null, existing, new BadLines(), 0, 0, t0, { record: p.mapping, rollout: {} }))
+    running.set(job.jobId, job.done)
+    return { jobId: job.jobId, runId: existing, done: job.done }
+  }
+  const name = req.name ?? defaultName(p.paths)
+  const run = ctx.store.runs.create({
+    name,
+    kind: 'import',
+    status: 'importing',
+    source: { format: p.format, paths: p.paths, mapping: p.req.mapping ?? p.mapping, sg: { name: p.sg.name, file: p.sg.file }, tokenizer: req.tokenizer ? resolve(req.tokenizer) : null },
+    config: { sgSet: p.sg.name },
+    sgSetId: p.sg.setId,
+    sgSetVersion: p.sg.version
+  })
+  ctx.store.runs.claim(run.id)
+  ctx.events.emit('runs/changed', { runId: run.id, change: 'created' })
+  const total = p.files.reduce((s, f) => s + f.size, 0)
+  const job = ctx.jobs.run('import', { runId: run.id, unit: 'bytes', total, params: { paths: p.paths, format: p.format } }, async (h) => {
+    try {
+      return await work(ctx, p, run.id, h, total, t0)
+    } catch (err) {
+      // Leave the workspace as it was before the import began.
+      ctx.store.runs.delete(run.id)
+      ctx.events.emit('runs/changed', { runId: run.id, change: 'deleted' })
+      throw err
+    }
+  })
+  running.set(job.jobId, job.done)
+  return { jobId: job.jobId, runId: run.id, done: job.done }
+}
+
+function defaultName(paths: readonly string[]): string {
+  const b = basename(paths[0]!).replace(/\.jsonl$/i, '')
+  return paths.length > 1 ? `${b} (+${paths.length - 1})` : b
+}
+
+async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle, total: number, t0: number): Promise<ImportSummary> {
+  const db = ctx.store.db
+  const repo = new RolloutsRepo(db)
+  const matcher = compileMatcher(p.sg.phrases)
+  const book = new StepMetricsBook(matcher)
+  const extractor = new RecordExtractor(p.mapping)
+  const bad = new BadLines()
+  const insFile = db.prepare(`INSERT INTO import_files (run_id, path, content_hash, size, lines, imported, skipped, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+  const hashes = new Set<string>()
+  const fileFirstId = new Map<string, number>()
+  let rollouts = 0
+  const now = Date.now()
+  const write = db.transaction((rows: Parameters<typeof repo.insert>[1][], labels: (string | null)[]) => {
+    for (let i = 0; i < rows.length; i++) {
+      const id = repo.insert(runId, rows[i])
+      if (labels[i] !== null) repo.label(id, 'truth', labels[i]!, now)
+    }
+  })
+  for await (const ev of scanFiles(p.files, { extractor, tokenizer: p.tokenizer, signal: job.signal, hash: true })) {
+    if (ev.type === 'batch') {
+      const rows: Parameters<typeof repo.insert>[1][] = []
+      const labels: (string | null)[] = []
+      for (const a of ev.rows) {
+        const occ = book.add(a)
+        const r = a.rec
+        const mask = a.starts && a.ends ? planningMask(a.starts, a.ends, occ > 0 ? matcher.findOccurrences(r.response) : []) : null
+        rows.push({
+          step: r.step, promptId: r.promptId, prompt: r.prompt, response: r.response, score: r.score, correct: r.correct,
+          answer: r.answer, gold: r.gold, nTokens: a.nTokens, tokenStarts: a.starts, tokenEnds: a.ends,
+          logprobs: a.logprobs, entropies: a.entropies, planningMask: mask, hasSg: occ > 0
+        })
+        labels.push(r.errorType)
+      }
+      if (!fileFirstId.has(ev.file.path)) fileFirstId.set(ev.file.path, (db.prepare('SELECT max(id) FROM rollouts').pluck().get() as number | null) ?? 0)
+      write(rows, labels)
+      rollouts += rows.length
+      bad.add(ev.bad)
+      job.progress(ev.bytesDone, total, `${rollouts.toLocaleString('en-US')} rollouts`)
+    } else {
+      const f = ev.file
+      if (hashes.has(ev.hash)) {
+        // The same content twice in one import: drop the second copy's rows.
+        db.prepare('DELETE FROM rollouts WHERE run_id = ? AND id > ?').run(runId, fileFirstId.get(f.path) ?? 0)
+        rollouts -= ev.rows
+        p.done.push({ path: f.path, size: f.size, status: 'duplicate', lines: ev.lines, rollouts: 0, skipped: 0 })
+        continue
+      }
+      hashes.add(ev.hash)
+      insFile.run(runId, f.path, ev.hash, f.size, ev.lines, ev.rows, ev.skipped, Date.now())
+      p.done.push({ path: f.path, size: f.size, status: 'imported', lines: ev.lines, rollouts: ev.rows, skipped: ev.skipped })
+    }
+  }
+  if (job.signal.aborted) throw new JobCancelled()
+  const steps = book.results()
+  const s = summary(p, runId, null, bad, rollouts, steps.length, t0, extractor.resolved())
+  db.transaction(() => {
+    ctx.store.metrics.append(runId, metricPoints(steps))
+    const source = { format: p.format, paths: p.paths, mapping: p.req.mapping ?? p.mapping, resolvedMapping: s.mapping,
+      sg: { name: p.sg.name, file: p.sg.file }, tokenizer: p.req.tokenizer ? resolve(p.req.tokenizer) : null, summary: { ...s, bad: s.bad.slice(0, 100) } }
+    ctx.store.runs.update(runId, { status: 'imported', source })
+    db.prepare('UPDATE runs SET owner_pid = NULL WHERE id = ?').run(runId)
+  })()
+  ctx.events.emit('metrics/appended', { runId, steps: steps.map((x) => x.step) })
+  ctx.events.emit('runs/changed', { runId, change: 'updated' })
+  return s
+}
+
+/** Step rows → metric points, keys exactly the SPEC names (plus `rollouts`). */
+export function metricPoints(steps: readonly StepRow[]): { step: number; key: string; value: number }[] {
+  const out: { step: number; key: string; value: number }[] = []
+  for (const row of steps) {
+    for (const [key, value] of Object.entries(row)) if (key !== 'step') out.push({ step: row.step, key, value })
+  }
+  return out
+}
+
+function summary(p: Plan, runId: number | null, already: number | null, bad: BadLines, rollouts: number, steps: number, t0: number,
+  mapping: ImportSummary['mapping']): ImportSummary {
+  const order = new Map(p.paths.map((x, i) => [x, i]))
+  const files = [...p.done].sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0) || a.path.localeCompare(b.path))
+  return {
+    runId: runId ?? already,
+    alreadyImported: already,
+    format: p.format,
+    sg: p.sg.name,
+    files,
+    rollouts,
+    steps,
+    bytes: p.files.reduce((s, f) => s + f.size, 0),
+    skippedLines: files.reduce((s, f) => s + f.skipped, 0),
+    skippedByKind: bad.byKind,
+    bad: bad.first,
+    notes: p.notes,
+    mapping,
+    seconds: (Date.now() - t0) / 1000
+  }
+}

@@ -1,0 +1,100 @@
+import { open } from 'node:fs/promises'
+import { createHash, type Hash } from 'node:crypto'
+
+/** A run of whole lines read from one file. */
+export interface LineChunk {
+  lines: string[]
+  /** 1-based line number of lines[0] in the file. */
+  firstLine: number
+  /** Bytes of the file consumed so far (through the end of this chunk's last line). */
+  bytesDone: number
+}
+
+export interface ReadOptions {
+  chunkBytes?: number
+  signal?: AbortSignal
+  /** Fed every byte of the file in order (content hash while streaming). */
+  hash?: Hash
+}
+
+const DEFAULT_CHUNK = 4 << 20
+
+/**
+ * Streams a file as chunks of whole lines in constant memory: one buffer of `chunkBytes` (grown
+ * only for a single line longer than that), decoded once per chunk at a newline byte so a UTF-8
+ * character never straddles two decodes. `\r\n` endings are accepted.
+ */
+export async function* readLineChunks(path: string, opts: ReadOptions = {}): AsyncGenerator<LineChunk> {
+  const fh = await open(path, 'r')
+  try {
+    let buf = Buffer.allocUnsafe(opts.chunkBytes ?? DEFAULT_CHUNK)
+    let filled = 0
+    let consumed = 0
+    let lineNo = 1
+    let eof = false
+    while (!eof) {
+      if (opts.signal?.aborted) return
+      if (filled === buf.length) {
+        // One line longer than the buffer: grow it (the only growth there is).
+        const bigger = Buffer.allocUnsafe(buf.length * 2)
+        buf.copy(bigger, 0, 0, filled)
+        buf = bigger
+      }
+      const { bytesRead } = await fh.read(buf, filled, buf.length - filled, null)
+      if (bytesRead === 0) eof = true
+      else opts.hash?.update(buf.subarray(filled, filled + bytesRead))
+      filled += bytesRead
+      let end = eof ? filled : buf.lastIndexOf(10, filled - 1) + 1
+      if (end === 0 && !eof) continue
+      if (eof && filled === 0) break
+      const text = buf.toString('utf8', 0, end)
+      const lines = text.split('\n')
+      // A chunk ending in '\n' leaves one empty trailing piece that is not a line.
+      if (lines.length > 0 && lines[lines.length - 1] === '' && (text.endsWith('\n') || text === '')) lines.pop()
+      for (let i = 0; i < lines.length; i++) {
+        const l = lines[i]
+        if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1)
+      }
+      consumed += end
+      yield { lines, firstLine: lineNo, bytesDone: consumed }
+      lineNo += lines.length
+      buf.copy(buf, 0, end, filled)
+      filled -= end
+      if (eof) break
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
+/** SHA-256 of a file, streamed. */
+export async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
+  const h = createHash('sha256')
+  const fh = await open(path, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(DEFAULT_CHUNK)
+    for (;;) {
+      if (signal?.aborted) throw new Error('cancelled')
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null)
+      if (bytesRead === 0) break
+      h.update(buf.subarray(0, bytesRead))
+    }
+  } finally {
+    await fh.close()
+  }
+  return h.digest('hex')
+}
+
+/** The first `n` non-empty lines of a file (reads at most `maxBytes`). */
+export async function firstLines(path: string, n: number, maxBytes = 8 << 20): Promise<{ line: number; text: string }[]> {
+  const out: { line: number; text: string }[] = []
+  let read = 0
+  for await (const chunk of readLineChunks(path, { chunkBytes: 1 << 20 })) {
+    for (let i = 0; i < chunk.lines.length && out.length < n; i++) {
+      if (chunk.lines[i].trim() !== '') out.push({ line: chunk.firstLine + i, text: chunk.lines[i] })
+    }
+    read = chunk.bytesDone
+    if (out.length >= n || read >= maxBytes) break
+  }
+  return out
+}

@@ -1,0 +1,100 @@
+/**
+ * Field mapping: which record field holds each part of a rollout. Each field has default names that
+ * catch the common conventions (verl, OpenRLHF, TRL, evaluation harnesses); `--map field=path`
+ * overrides one (a dotted path reaches into nested objects).
+ */
+export const MAP_FIELDS = [
+  'step', 'prompt', 'prompt_id', 'response', 'score', 'correct', 'answer', 'gold',
+  'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'rollouts'
+] as const
+export type MapField = (typeof MAP_FIELDS)[number]
+export type FieldMapping = Partial<Record<MapField, string>>
+
+export const DEFAULT_NAMES: Record<MapField, readonly string[]> = {
+  step: ['step', 'global_step', 'training_step', 'iteration'],
+  prompt: ['prompt', 'input', 'question', 'query', 'problem', 'instruction'],
+  prompt_id: ['prompt_id', 'qid', 'idx', 'question_id', 'problem_id', 'uid', 'id'],
+  response: ['response', 'output', 'completion', 'text', 'generation', 'responses', 'outputs', 'completions'],
+  score: ['score', 'reward', 'scores', 'rewards'],
+  correct: ['correct', 'acc', 'is_correct'],
+  // `answer` last: evaluation files often use it for the gold answer beside a `pred` list.
+  answer: ['pred', 'prediction', 'pred_token', 'extracted_answer', 'model_answer', 'answer'],
+  gold: ['gold', 'gts', 'gt', 'ground_truth', 'gold_answer', 'target', 'reference'],
+  tokens: ['tokens', 'response_tokens', 'token_strs'],
+  token_offsets: ['token_offsets', 'offsets', 'offset_mapping'],
+  logprobs: ['logprobs', 'log_probs', 'token_logprobs', 'old_log_probs'],
+  entropies: ['entropies', 'entropy', 'token_entropies'],
+  error_type: ['error_type', 'errorType'],
+  rollouts: ['rollouts', 'samples', 'generations']
+}
+
+/** Parses `--map k=v` pairs, naming the bad one. */
+export function parseMapArgs(pairs: readonly string[]): FieldMapping {
+  const out: FieldMapping = {}
+  for (const p of pairs) {
+    const eq = p.indexOf('=')
+    if (eq <= 0 || eq === p.length - 1) throw new Error(`--map '${p}': expected FIELD=NAME, e.g. response=completion`)
+    const k = p.slice(0, eq).trim().replace(/-/g, '_')
+    if (!(MAP_FIELDS as readonly string[]).includes(k)) throw new Error(`--map '${p}': unknown field '${k}' (fields: ${MAP_FIELDS.join(', ')})`)
+    out[k as MapField] = p.slice(eq + 1).trim()
+  }
+  return out
+}
+
+/** Validates a mapping object from the API (keys are fields, values field names or dotted paths). */
+export function checkMapping(m: Record<string, string>): FieldMapping {
+  for (const [k, v] of Object.entries(m)) {
+    if (!(MAP_FIELDS as readonly string[]).includes(k)) throw new Error(`unknown mapping field '${k}' (fields: ${MAP_FIELDS.join(', ')})`)
+    if (typeof v !== 'string' || v.trim() === '') throw new Error(`mapping '${k}' must name a field`)
+  }
+  return m as FieldMapping
+}
+
+type Rec = Record<string, unknown>
+
+function getPath(rec: Rec, path: string): unknown {
+  if (path.indexOf('.') < 0) return rec[path]
+  let cur: unknown = rec
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined
+    cur = (cur as Rec)[part]
+  }
+  return cur
+}
+
+/**
+ * Resolves fields lazily: a user path is used as given; a default is fixed at the first record that
+ * has one of its names, so optional fields that only some records carry (error_type on failures)
+ * are still found, and a resolved field costs one property read per record.
+ */
+export class FieldResolver {
+  private readonly fixed = new Map<MapField, string>()
+  private readonly open: MapField[]
+  constructor(readonly user: FieldMapping, fields: readonly MapField[] = MAP_FIELDS) {
+    this.open = []
+    for (const f of fields) {
+      const u = user[f]
+      if (u !== undefined) this.fixed.set(f, u)
+      else this.open.push(f)
+    }
+  }
+
+  get(rec: Rec, field: MapField): unknown {
+    const path = this.fixed.get(field)
+    if (path !== undefined) return getPath(rec, path)
+    if (!this.open.includes(field)) return undefined
+    for (const name of DEFAULT_NAMES[field]) {
+      if (rec[name] !== undefined) {
+        this.fixed.set(field, name)
+        this.open.splice(this.open.indexOf(field), 1)
+        return rec[name]
+      }
+    }
+    return undefined
+  }
+
+  /** The mapping in effect so far (user paths and the defaults found). */
+  resolved(): FieldMapping {
+    return Object.fromEntries(this.fixed) as FieldMapping
+  }
+}

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto'
+import { basename } from 'node:path'
+import type { Tokenizer } from '@huggingface/tokenizers'
+import { readLineChunks } from './lineChunks'
+import { RecordError, RecordExtractor, type RolloutRec } from './records'
+import { align, type Aligned } from './align'
+import type { SourceFile } from './sources'
+
+export interface BadLine {
+  file: string
+  line: number
+  kind: RecordError['kind']
+  message: string
+}
+
+export interface Row extends Aligned {
+  line: number
+}
+
+export type ScanEvent =
+  | { type: 'batch'; file: SourceFile; rows: Row[]; bad: BadLine[]; bytesDone: number }
+  | { type: 'fileEnd'; file: SourceFile; hash: string; lines: number; rows: number; skipped: number }
+
+export interface ScanOptions {
+  extractor: RecordExtractor
+  tokenizer?: Tokenizer | null
+  signal?: AbortSignal
+  chunkBytes?: number
+  /** Compute each file's SHA-256 while reading (imports); analysis skips it. */
+  hash?: boolean
+}
+
+/**
+ * Reads every file as line chunks and turns each chunk into rows (rollouts aligned with their
+ * tokens) and bad lines. One event per chunk, so a consumer writes one transaction per chunk and
+ * reports progress in bytes. A bad line never stops the scan.
+ */
+export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions): AsyncGenerator<ScanEvent> {
+  let before = 0
+  const recs: RolloutRec[] = []
+  for (const file of files) {
+    const name = basename(file.path)
+    const hash = opts.hash ? createHash('sha256') : undefined
+    let lines = 0
+    let nRows = 0
+    let skipped = 0
+    for await (const chunk of readLineChunks(file.path, { chunkBytes: opts.chunkBytes, signal: opts.signal, hash })) {
+      const rows: Row[] = []
+      const bad: BadLine[] = []
+      for (let i = 0; i < chunk.lines.length; i++) {
+        const text = chunk.lines[i]
+        const line = chunk.firstLine + i
+        if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) continue
+        lines++
+        let raw: unknown
+        try {
+          raw = JSON.parse(text)
+        } catch (e) {
+          bad.push({ file: name, line, kind: 'malformed JSON', message: (e as Error).message })
+          skipped++
+          continue
+        }
+        recs.length = 0
+        let lineBad = false
+        try {
+          opts.extractor.extract(raw, file.stepHint, recs, (index, err) => {
+            bad.push({ file: name, line, kind: err.kind, message: `rollout ${index}: ${err.message}` })
+            lineBad = true
+          })
+        } catch (e) {
+          if (!(e instanceof RecordError)) throw e
+          bad.push({ file: name, line, kind: e.kind, message: e.message })
+          skipped++
+          continue
+        }
+        if (lineBad) skipped++
+        for (const r of recs) {
+          try {
+            const a = align(r, opts.tokenizer ?? null) as Row
+            a.line = line
+            rows.push(a)
+          } catch (e) {
+            if (!(e instanceof RecordError)) throw e
+            bad.push({ file: name, line, kind: e.kind, message: e.message })
+            if (!lineBad) skipped++
+            lineBad = true
+          }
+        }
+      }
+      nRows += rows.length
+      yield { type: 'batch', file, rows, bad, bytesDone: before + chunk.bytesDone }
+      if (opts.signal?.aborted) return
+    }
+    if (opts.signal?.aborted) return
+    before += file.size
+    yield { type: 'fileEnd', file, hash: hash ? hash.digest('hex') : '', lines, rows: nRows, skipped }
+  }
+}
+
+/** Skipped lines: every reason counted, the first `keep` listed in full. */
+export class BadLines {
+  readonly first: BadLine[] = []
+  readonly byKind: Record<string, number> = {}
+  total = 0
+  constructor(readonly keep = 100) {}
+
+  add(list: readonly BadLine[]): void {
+    for (const b of list) {
+      this.total++
+      this.byKind[b.kind] = (this.byKind[b.kind] ?? 0) + 1
+      if (this.first.length < this.keep) this.first.push(b)
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { normalizePhrase, parseSgSetJson, type SgSet, type StrategicGram } from '../../core'
+import type { Db } from '../store'
+
+/** The Strategic Gram set an import or analysis uses. */
+export interface ResolvedSg {
+  name: string
+  grams: StrategicGram[]
+  phrases: string[]
+  /** Where it is stored in the workspace (null for `hicra analyze`, which has no workspace). */
+  setId: number | null
+  version: number | null
+  /** The file it came from, when it came from one. */
+  file: string | null
+}
+
+export class SgResolveError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'SgResolveError'
+  }
+}
+
+/** resources/sg/default.json, looked for above this module (sources, tests) and the working folder (bundles). */
+export function defaultSgPath(): string | null {
+  const starts = [dirname(fileURLToPath(import.meta.url)), process.cwd()]
+  for (const s of starts) {
+    let d = s
+    for (let i = 0; i < 6; i++) {
+      const p = join(d, 'resources', 'sg', 'default.json')
+      if (existsSync(p)) return p
+      const up = dirname(d)
+      if (up === d) break
+      d = up
+    }
+  }
+  return null
+}
+
+function fromFile(path: string): SgSet {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (e) {
+    throw new SgResolveError(`cannot read the Strategic Gram set ${path}: ${(e as Error).message}`)
+  }
+  try {
+    return parseSgSetJson(text, path)
+  } catch (e) {
+    throw new SgResolveError((e as Error).message)
+  }
+}
+
+const key = (phrases: readonly string[]) => phrases.map((p) => normalizePhrase(p).join(' ')).join('\n')
+
+function headOf(db: Db, setId: number): { version: number; grams: StrategicGram[] } {
+  const version = db.prepare('SELECT head_version FROM sg_sets WHERE id = ?').pluck().get(setId) as number
+  const grams = db.prepare('SELECT phrase, category, source, note FROM sg_grams WHERE set_id = ? AND version = ? ORDER BY ord')
+    .all(setId, version) as { phrase: string; category: StrategicGram['category']; source: StrategicGram['source']; note: string | null }[]
+  return { version, grams: grams.map((g) => (g.note === null ? { phrase: g.phrase, category: g.category, source: g.source } : { ...g, note: g.note })) }
+}
+
+/**
+ * A set read from a file is kept in the workspace, so the run points at a stored version (the
+ * curation views and planning highlights read it from there): the set of that name when its head
+ * holds the same phrases, else a new set under a free name. Written through the sg_* tables of the
+ * schema, in one transaction.
+ */
+function register(db: Db, set: SgSet): { setId: number; version: number } {
+  return db.transaction(() => {
+    const want = key(set.grams.map((g) => g.phrase))
+    let name = set.name
+    for (let n = 2; ; n++) {
+      const id = db.prepare('SELECT id FROM sg_sets WHERE name = ?').pluck().get(name) as number | undefined
+      if (id === undefined) break
+      const head = headOf(db, id)
+      if (key(head.grams.map((g) => g.phrase)) === want) return { setId: id, version: head.version }
+      name = `${set.name} (${n})`
+    }
+    const now = Date.now()
+    const setId = Number(db.prepare('INSERT INTO sg_sets (name, note, created_at, updated_at, head_version) VALUES (?, ?, ?, ?, 1)')
+      .run(name, 'imported with a run', now, now).lastInsertRowid)
+    db.prepare('INSERT INTO sg_set_versions (set_id, version, created_at, message) VALUES (?, 1, ?, ?)').run(setId, now, `imported from ${set.name}`)
+    const ins = db.prepare('INSERT INTO sg_grams (set_id, version, ord, phrase, category, source, note) VALUES (?, 1, ?, ?, ?, ?, ?)')
+    set.grams.forEach((g, i) => ins.run(setId, i, g.phrase, g.category, g.source, g.note ?? null))
+    return { setId, version: 1 }
+  })()
+}
+
+/**
+ * `--sg FILE_OR_NAME`: a JSON file (the core's SG-set format), else the name of a set in the
+ * workspace (its head version); nothing given: resources/sg/default.json.
+ */
+export function resolveSg(arg: string | undefined, db: Db | null): ResolvedSg {
+  let file: string | null = null
+  if (arg === undefined || arg === '') {
+    file = defaultSgPath()
+    if (!file) throw new SgResolveError('no Strategic Gram set: pass --sg FILE_OR_NAME (resources/sg/default.json is missing)')
+  } else if (existsSync(arg) && statSync(arg).isFile()) file = resolve(arg)
+
+  if (file) {
+    const set = fromFile(file)
+    const stored = db ? register(db, set) : null
+    return { name: set.name, grams: set.grams, phrases: set.grams.map((g) => g.phrase), setId: stored?.setId ?? null, version: stored?.version ?? null, file }
+  }
+  if (!db) throw new SgResolveError(`Strategic Gram set '${arg}': no such file (set names need a workspace)`)
+  const id = db.prepare('SELECT id FROM sg_sets WHERE name = ?').pluck().get(arg) as number | undefined
+  if (id === undefined) {
+    const names = db.prepare('SELECT name FROM sg_sets ORDER BY name').pluck().all() as string[]
+    throw new SgResolveError(`'${arg}' is neither a file nor a Strategic Gram set of this workspace` +
+      (names.length ? ` (sets: ${names.join(', ')})` : ' (it has no sets yet)'))
+  }
+  const head = headOf(db, id)
+  return { name: arg!, grams: head.grams, phrases: head.grams.map((g) => g.phrase), setId: id, version: head.version, file: null }
+}
+
+/** The phrases of a stored set version (for recomputation and planning highlights). */
+export function storedPhrases(db: Db, setId: number, version: number | null): string[] | null {
+  const v = version ?? (db.prepare('SELECT head_version FROM sg_sets WHERE id = ?').pluck().get(setId) as number | undefined)
+  if (v === undefined) return null
+  return db.prepare('SELECT phrase FROM sg_grams WHERE set_id = ? AND version = ? ORDER BY ord').pluck().all(setId, v) as string[]
+}

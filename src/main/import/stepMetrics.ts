@@ -1,0 +1,50 @@
+import { occScratch, RelativePerplexityTracker, StepMetricsAccumulator, type SgMatcher, type StepMetrics } from '../../core'
+import type { Aligned } from './align'
+
+/** pass@1 as the paper reports it, and pass@8 for the usual group of eight samples. */
+export const PASS_K = [1, 8]
+
+/** One step's SPEC §4 metrics with its step number. */
+export type StepRow = { step: number } & StepMetrics
+
+/**
+ * One core accumulator per step, fed rollouts in any step order; `results()` gives the steps in
+ * order with relative perplexity from the core's tracker (baseline: the run's first step with it).
+ */
+export class StepMetricsBook {
+  private readonly acc = new Map<number, StepMetricsAccumulator>()
+  constructor(readonly matcher: SgMatcher) {}
+
+  /** Adds one rollout; returns how many SG occurrences its response holds. */
+  add(a: Aligned): number {
+    const r = a.rec
+    let acc = this.acc.get(r.step)
+    if (!acc) this.acc.set(r.step, (acc = new StepMetricsAccumulator(this.matcher, { passK: PASS_K })))
+    acc.add({
+      text: r.response,
+      score: r.score ?? undefined,
+      correct: r.correct ?? undefined,
+      // pass@k groups responses by prompt; without an id the prompt text is the group.
+      promptId: r.promptId ?? r.prompt ?? undefined,
+      tokenStarts: a.starts ?? undefined,
+      tokenEnds: a.ends ?? undefined,
+      logprobs: a.logprobs ?? undefined,
+      entropies: a.entropies ?? undefined
+    })
+    // The accumulator scanned the text with scanInto, which leaves its occurrences in the core's
+    // occScratch until the next scan: read the count from there instead of matching twice.
+    return occScratch.count
+  }
+
+  get steps(): number[] {
+    return [...this.acc.keys()].sort((x, y) => x - y)
+  }
+
+  results(): StepRow[] {
+    const tracker = new RelativePerplexityTracker()
+    return this.steps.map((step) => {
+      const m = this.acc.get(step)!.result()
+      return { step, ...m, ...tracker.add(step, m) }
+    })
+  }
+}

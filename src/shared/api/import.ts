@@ -1,0 +1,58 @@
+import { z } from 'zod'
+import { channel } from './define'
+import { RunId } from './common'
+
+export type ImportFormat = 'verl' | 'jsonl' | 'checkpoints'
+/** Mapping fields (keys) → record field names or dotted paths (values). */
+export type ImportMapping = Partial<Record<
+  'step' | 'prompt' | 'prompt_id' | 'response' | 'score' | 'correct' | 'answer' | 'gold' |
+  'tokens' | 'token_offsets' | 'logprobs' | 'entropies' | 'error_type' | 'rollouts', string>>
+
+export interface ImportPreview {
+  format: ImportFormat
+  files: { path: string; size: number; stepHint: number | null }[]
+  notes: string[]
+  /** The first lines of the first file, each cut to 2,000 characters. */
+  lines: { file: string; line: number; text: string }[]
+  /** The mapping these lines resolve to (record level, and nested rollouts where there are some). */
+  mapping: { record: ImportMapping; rollout: ImportMapping }
+  /** The rollouts those lines give, as the import would read them. */
+  sample: { step: number; promptId: string | null; score: number | null; correct: boolean | null; preview: string; nTokens: number | null }[]
+  /** Problems in those lines (file:line and why). */
+  bad: { file: string; line: number; kind: string; message: string }[]
+}
+
+const Paths = z.array(z.string().min(1).max(4096)).min(1, 'give at least one file or folder').max(10_000)
+const Format = z.enum(['verl', 'jsonl', 'checkpoints'])
+const MappingField = z.enum(['step', 'prompt', 'prompt_id', 'response', 'score', 'correct', 'answer', 'gold',
+  'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'rollouts'])
+const Mapping = z.partialRecord(MappingField, z.string().trim().min(1).max(200))
+
+export const importChannels = {
+  /** Starts an import job; progress arrives as `jobs/progress` (unit bytes), the summary is the job's result. */
+  'import/start': channel<{ jobId: number; runId: number }>()(
+    z.object({
+      paths: Paths,
+      format: Format.optional(),
+      name: z.string().trim().min(1).max(200).optional(),
+      mapping: Mapping.optional(),
+      /** A Strategic Gram set: a JSON file or the name of a set in the workspace. */
+      sg: z.string().min(1).max(4096).optional(),
+      /** A tokenizer.json; responses are tokenized with it so token-level metrics exist. */
+      tokenizer: z.string().min(1).max(4096).optional()
+    }).strict()
+  ),
+  'import/cancel': channel<{ cancelled: boolean }>()(z.object({ jobId: z.number().int().positive() }).strict()),
+  'import/preview': channel<ImportPreview>()(
+    z.object({
+      paths: Paths,
+      format: Format.optional(),
+      mapping: Mapping.optional(),
+      lines: z.number().int().min(1).max(100).default(5)
+    }).strict()
+  ),
+  /** Points a run at another Strategic Gram set and recomputes its planning masks and metrics as a job. */
+  'runs/setSgSet': channel<{ jobId: number }>()(
+    z.object({ runId: RunId, sg: z.string().min(1).max(4096) }).strict()
+  )
+}
