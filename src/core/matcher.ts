@@ -125,7 +125,7 @@ class AhoCorasickMatcher implements SgMatcher {
       }
       depthOut[node].push(gi)
     })
-    this.vocab.frozen = true
+    this.vocab.freeze()
     // Breadth-first failure links; outputs inherit the failure target's outputs.
     this.fail = new Int32Array(nodes)
     const order: number[] = [0]

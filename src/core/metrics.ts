@@ -1,7 +1,6 @@
 import { planningMaskFromSpans } from './alignment'
 import { occScratch, type Occurrence, type SgMatcher } from './matcher'
-import { QuadCounter } from './quadCounter'
-import { WordVocab } from './vocab'
+import { ContinuationCounter } from './continuationCounter'
 import { scanWords, scratch } from './words'
 import { passAtK } from './passAtK'
 
@@ -51,9 +50,8 @@ export class StepMetricsAccumulator {
   private textRollouts = 0
   private gramCounts: Float64Array
   private occTotal = 0
-  // (gram, 3 next-word ids in contVocab) → count
-  private continuations = new QuadCounter()
-  private contVocab = new WordVocab()
+  // (gram, next three words) → count
+  private continuations = new ContinuationCounter()
   private entSum = 0
   private entN = 0
   private entSumP = 0
@@ -112,7 +110,6 @@ export class StepMetricsAccumulator {
     }
     const wStarts = scratch.starts
     const wEnds = scratch.ends
-    const wHashes = scratch.hashes
     this.rollouts++
     this.textRollouts++
 
@@ -142,13 +139,7 @@ export class StepMetricsAccumulator {
       gramCounts[g]++
       const e = occEnd[k]
       if (e + 3 <= nw && wordMask[e] === 0 && wordMask[e + 1] === 0 && wordMask[e + 2] === 0) {
-        const v = this.contVocab
-        this.continuations.add(
-          g,
-          v.lookupSpan(text, wStarts[e], wEnds[e], wHashes[e]),
-          v.lookupSpan(text, wStarts[e + 1], wEnds[e + 1], wHashes[e + 1]),
-          v.lookupSpan(text, wStarts[e + 2], wEnds[e + 2], wHashes[e + 2])
-        )
+        this.continuations.addSpans(g, text, wStarts[e], wEnds[e], wStarts[e + 1], wEnds[e + 1], wStarts[e + 2], wEnds[e + 2])
       }
     }
     this.occTotal += occN
@@ -242,11 +233,7 @@ export class StepMetricsAccumulator {
     this.planningUnits += other.planningUnits
     for (let g = 0; g < this.gramCounts.length; g++) this.gramCounts[g] += other.gramCounts[g]
     this.occTotal += other.occTotal
-    // Word ids are per accumulator: translate through the words.
-    const ow = other.contVocab.words
-    other.continuations.forEach((g, a, b, c, n) => {
-      this.continuations.add(g, this.contVocab.intern(ow[a]), this.contVocab.intern(ow[b]), this.contVocab.intern(ow[c]), n)
-    })
+    other.continuations.forEach((g, key, n) => this.continuations.addKey(g, key, n))
     this.entSum += other.entSum
     this.entN += other.entN
     this.entSumP += other.entSumP
@@ -306,7 +293,7 @@ export class StepMetricsAccumulator {
     const G = this.gramCounts.length
     const ns = new Float64Array(G)
     const inner = new Float64Array(G)
-    this.continuations.forEach((g, _a, _b, _c, v) => {
+    this.continuations.forEachCount((g, v) => {
       ns[g] += v
       inner[g] += v * Math.log(v)
     })

@@ -7,6 +7,13 @@ export function hashStep(h: number, unit: number): number {
   return Math.imul(h ^ unit, 16777619)
 }
 
+/** Hash of the normalized word at `text[start, end)`, equal to hashWord of its normal form. */
+export function hashSpan(text: string, start: number, end: number): number {
+  let h = HASH_SEED
+  for (let i = start; i < end; i++) h = hashStep(h, lowerUnit(text.charCodeAt(i)))
+  return h
+}
+
 export function hashWord(word: string): number {
   let h = HASH_SEED
   for (let i = 0; i < word.length; i++) h = hashStep(h, word.charCodeAt(i))
@@ -23,6 +30,41 @@ export class WordVocab {
   private slots: Int32Array = new Int32Array(64) // id + 1, 0 = empty
   private mask = 63
   frozen = false
+  /**
+   * After freeze(), when every word is ASCII and the trie is small: a character automaton
+   * over lower-cased ASCII (state * 128 + char → state; 0 = dead, 1 = root) and the word id
+   * accepted in each state. splitWords then finds ids while it scans, with no hashing and no
+   * comparison afterwards.
+   */
+  dfa: { trans: Uint16Array; accept: Int32Array } | null = null
+
+  /** Stops growth; unknown words then get -1. */
+  freeze(): void {
+    this.frozen = true
+    this.dfa = this.buildDfa()
+  }
+
+  private buildDfa(): { trans: Uint16Array; accept: Int32Array } | null {
+    let states = 2
+    for (const w of this.words) {
+      for (let k = 0; k < w.length; k++) if (w.charCodeAt(k) >= 128) return null
+      states += w.length
+    }
+    if (states > 65535) return null
+    const trans = new Uint16Array(states * 128)
+    const accept = new Int32Array(states).fill(-1)
+    let next = 2
+    this.words.forEach((w, id) => {
+      let st = 1
+      for (let k = 0; k < w.length; k++) {
+        const slot = st * 128 + w.charCodeAt(k)
+        if (trans[slot] === 0) trans[slot] = next++
+        st = trans[slot]
+      }
+      accept[st] = id
+    })
+    return { trans, accept: accept.slice(0, next) }
+  }
 
   get size(): number {
     return this.words.length

@@ -89,11 +89,12 @@ export function splitWords(text: string, vocab?: WordVocab): Words {
 }
 
 /**
- * The scanner behind splitWords: fills `scratch` (starts, ends, joined, hashes of the
- * normalized words, and ids when a vocabulary is given) and returns the word count. The
- * scratch is overwritten by the next call.
+ * The scanner behind splitWords: fills `scratch` (starts, ends, joined, and ids when a
+ * vocabulary is given) and returns the word count. The scratch is overwritten by the next
+ * call.
  */
 export function scanWords(text: string, vocab?: WordVocab): number {
+  if (vocab && vocab.dfa) return scanWordsDfa(text, vocab.dfa.trans, vocab.dfa.accept)
   const n = text.length
   // A word takes at least one character and is followed by a separator, so n/2+1 bounds it.
   ensure((n >> 1) + 2)
@@ -164,5 +165,73 @@ export function scanWords(text: string, vocab?: WordVocab): number {
     const ids = scratch.ids
     for (let k = 0; k < count; k++) ids[k] = vocab.lookupSpan(text, starts[k], ends[k], hashes[k])
   }
+  return count
+}
+
+// scanWords for a frozen all-ASCII vocabulary: the same word boundaries, with the word id
+// found by walking the vocabulary's character automaton while scanning. Any non-ASCII letter
+// leads to the dead state (no ASCII-only word can contain it); ’ is read as '.
+function scanWordsDfa(text: string, trans: Uint16Array, accept: Int32Array): number {
+  const n = text.length
+  ensure((n >> 1) + 2)
+  const starts = scratch.starts
+  const ends = scratch.ends
+  const joined = scratch.joined
+  const ids = scratch.ids
+  let count = 0
+  let broken = false
+  let i = 0
+  outer: while (i < n) {
+    let c = text.charCodeAt(i)
+    for (;;) {
+      if (c < 128) {
+        const k = CLASS[c]
+        if (k === 1) break
+        if (k === 2) broken = true
+      } else if (wordCharWidth(text, i, n) > 0) break
+      if (++i >= n) break outer
+      c = text.charCodeAt(i)
+    }
+    const start = i
+    let st = 1
+    let lw = c < 128 ? LOWER_WORD[c] : 0
+    for (;;) {
+      if (lw !== 0) {
+        st = trans[(st << 7) | lw]
+        i++
+      } else {
+        st = 0
+        i += wordCharWidth(text, i, n)
+      }
+      if (i >= n) break
+      c = text.charCodeAt(i)
+      if (c < 128) {
+        lw = LOWER_WORD[c]
+        if (lw !== 0) continue
+        if (c !== APOSTROPHE) break
+      } else {
+        lw = 0
+        if (c !== CURLY_APOSTROPHE) {
+          if (wordCharWidth(text, i, n) > 0) continue
+          break
+        }
+      }
+      if (i + 1 < n && wordCharWidth(text, i + 1, n) > 0) {
+        st = trans[(st << 7) | APOSTROPHE]
+        i++
+        c = text.charCodeAt(i)
+        lw = c < 128 ? LOWER_WORD[c] : 0
+        continue
+      }
+      break
+    }
+    if (count > 0) joined[count - 1] = broken ? 0 : 1
+    starts[count] = start
+    ends[count] = i
+    ids[count] = accept[st]
+    count++
+    broken = false
+  }
+  if (count > 0) joined[count - 1] = 0
   return count
 }
