@@ -129,8 +129,8 @@ describe('handlers', () => {
   it('every channel of the contract answers a garbage request with a typed error, never a crash', async () => {
     for (const channel of channelNames) {
       const r = await backend.invoke(channel, 'garbage')
-      expect(r.ok, channel).toBe(false)
-      if (!r.ok) expect(r.error.code, channel).toBe('invalid_argument')
+      expect(r.ok, String(channel)).toBe(false)
+      if (!r.ok) expect(r.error.code, String(channel)).toBe('invalid_argument')
     }
     expect((await ok<{ version: string }>('app/info', {})).version).toBeTruthy()
   })
