@@ -86,7 +86,7 @@ export const rolloutsHandlers: HandlersOf<'rollouts/page' | 'rollouts/get'> = {
       response: r.response,
       answer: r.answer,
       gold: r.gold,
-      planningSpans: occ.map((o) => [o.start, o.end] as [number, number]),
+      planningSpans: occ.map((o) => [o.start, o.end] as [number, number]).sort((x, y) => x[0] - y[0] || x[1] - y[1]),
       tokens,
       labels
     }

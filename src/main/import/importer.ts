@@ -136,7 +136,7 @@ async function plan(ctx: BackendContext, req: ImportRequest): Promise<Plan> {
   const paths = req.paths.map((p) => resolve(p))
   const mapping = req.mapping ?? previousMapping(ctx, paths) ?? {}
   const src = await listSources(paths, req.format, mapping)
-  const sg = resolveSg(req.sg, ctx.store.db)
+  const sg = resolveSg(req.sg, ctx.store)
   const tokenizer = req.tokenizer ? readTokenizer(req.tokenizer) : null
   cleanInterrupted(ctx, paths)
   const files: SourceFile[] = []

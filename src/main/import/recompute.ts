@@ -35,7 +35,7 @@ function toAligned(r: RolloutRow): Aligned {
  * then swapped in by one transaction.
  */
 export function startRecompute(ctx: BackendContext, runId: number, sgArg: string): { jobId: number; done: Promise<{ runId: number; sg: string; steps: number; rollouts: number }> } {
-  const sg = resolveSg(sgArg, ctx.store.db)
+  const sg = resolveSg(sgArg, ctx.store)
   const db = ctx.store.db
   const repo = new RolloutsRepo(db)
   const total = repo.count(runId)

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { normalizePhrase, parseSgSetJson, type SgSet, type StrategicGram } from '../../core'
-import type { Db } from '../store'
+import type { Db, Store } from '../store'
 
 /** The Strategic Gram set an import or analysis uses. */
 export interface ResolvedSg {
@@ -55,45 +55,30 @@ function fromFile(path: string): SgSet {
 
 const key = (phrases: readonly string[]) => phrases.map((p) => normalizePhrase(p).join(' ')).join('\n')
 
-function headOf(db: Db, setId: number): { version: number; grams: StrategicGram[] } {
-  const version = db.prepare('SELECT head_version FROM sg_sets WHERE id = ?').pluck().get(setId) as number
-  const grams = db.prepare('SELECT phrase, category, source, note FROM sg_grams WHERE set_id = ? AND version = ? ORDER BY ord')
-    .all(setId, version) as { phrase: string; category: StrategicGram['category']; source: StrategicGram['source']; note: string | null }[]
-  return { version, grams: grams.map((g) => (g.note === null ? { phrase: g.phrase, category: g.category, source: g.source } : { ...g, note: g.note })) }
-}
-
 /**
  * A set read from a file is kept in the workspace, so the run points at a stored version (the
  * curation views and planning highlights read it from there): the set of that name when its head
- * holds the same phrases, else a new set under a free name. Written through the sg_* tables of the
- * schema, in one transaction.
+ * holds the same phrases, else a new set under a free name (through the SG store).
  */
-function register(db: Db, set: SgSet): { setId: number; version: number } {
-  return db.transaction(() => {
-    const want = key(set.grams.map((g) => g.phrase))
-    let name = set.name
-    for (let n = 2; ; n++) {
-      const id = db.prepare('SELECT id FROM sg_sets WHERE name = ?').pluck().get(name) as number | undefined
-      if (id === undefined) break
-      const head = headOf(db, id)
-      if (key(head.grams.map((g) => g.phrase)) === want) return { setId: id, version: head.version }
-      name = `${set.name} (${n})`
-    }
-    const now = Date.now()
-    const setId = Number(db.prepare('INSERT INTO sg_sets (name, note, created_at, updated_at, head_version) VALUES (?, ?, ?, ?, 1)')
-      .run(name, 'imported with a run', now, now).lastInsertRowid)
-    db.prepare('INSERT INTO sg_set_versions (set_id, version, created_at, message) VALUES (?, 1, ?, ?)').run(setId, now, `imported from ${set.name}`)
-    const ins = db.prepare('INSERT INTO sg_grams (set_id, version, ord, phrase, category, source, note) VALUES (?, 1, ?, ?, ?, ?, ?)')
-    set.grams.forEach((g, i) => ins.run(setId, i, g.phrase, g.category, g.source, g.note ?? null))
-    return { setId, version: 1 }
-  })()
+function register(store: Store, set: SgSet): { setId: number; version: number } {
+  const want = key(set.grams.map((g) => g.phrase))
+  let name = set.name
+  for (let n = 2; ; n++) {
+    const s = store.sgSets.byName(name)
+    if (!s) break
+    const head = store.sgSets.get(s.id)
+    if (key(head.grams.map((g) => g.phrase)) === want) return { setId: s.id, version: head.version }
+    name = `${set.name} (${n})`
+  }
+  const d = store.sgSets.create(name, set.grams, { note: 'imported with a run', message: `imported from ${set.name}` })
+  return { setId: d.id, version: d.version }
 }
 
 /**
- * `--sg FILE_OR_NAME`: a JSON file (the core's SG-set format), else the name of a set in the
- * workspace (its head version); nothing given: resources/sg/default.json.
+ * `--sg FILE_OR_NAME`: a JSON file (the core's SG-set format), else the name (or id) of a set in
+ * the workspace (its head version); nothing given: resources/sg/default.json.
  */
-export function resolveSg(arg: string | undefined, db: Db | null): ResolvedSg {
+export function resolveSg(arg: string | undefined, store: Store | null): ResolvedSg {
   let file: string | null = null
   if (arg === undefined || arg === '') {
     file = defaultSgPath()
@@ -102,18 +87,18 @@ export function resolveSg(arg: string | undefined, db: Db | null): ResolvedSg {
 
   if (file) {
     const set = fromFile(file)
-    const stored = db ? register(db, set) : null
+    const stored = store ? register(store, set) : null
     return { name: set.name, grams: set.grams, phrases: set.grams.map((g) => g.phrase), setId: stored?.setId ?? null, version: stored?.version ?? null, file }
   }
-  if (!db) throw new SgResolveError(`Strategic Gram set '${arg}': no such file (set names need a workspace)`)
-  const id = db.prepare('SELECT id FROM sg_sets WHERE name = ?').pluck().get(arg) as number | undefined
-  if (id === undefined) {
-    const names = db.prepare('SELECT name FROM sg_sets ORDER BY name').pluck().all() as string[]
+  if (!store) throw new SgResolveError(`Strategic Gram set '${arg}': no such file (set names need a workspace)`)
+  const found = store.sgSets.byName(arg!) ?? (/^\d+$/.test(arg!) ? store.sgSets.summary(Number(arg)) : null)
+  if (!found) {
+    const names = store.sgSets.list().map((s) => s.name)
     throw new SgResolveError(`'${arg}' is neither a file nor a Strategic Gram set of this workspace` +
       (names.length ? ` (sets: ${names.join(', ')})` : ' (it has no sets yet)'))
   }
-  const head = headOf(db, id)
-  return { name: arg!, grams: head.grams, phrases: head.grams.map((g) => g.phrase), setId: id, version: head.version, file: null }
+  const d = store.sgSets.get(found.id)
+  return { name: d.name, grams: d.grams, phrases: d.grams.map((g) => g.phrase), setId: d.id, version: d.version, file: null }
 }
 
 /** The phrases of a stored set version (for recomputation and planning highlights). */
