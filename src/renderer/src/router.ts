@@ -13,6 +13,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/runs' },
   { path: '/runs', name: 'runs', component: () => import('./views/RunsView.vue') },
   { path: '/runs/:id', name: 'run', component: () => import('./views/RunView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
+  { path: '/runs/:id/rollouts', name: 'rollouts', component: () => import('./views/RolloutsView.vue'), props: (r) => ({ id: Number(r.params.id) }) },
   { path: '/compare', name: 'compare', component: () => import('./views/CompareView.vue') },
   { path: '/grams', name: 'grams', component: () => import('./views/GramsView.vue') },
   { path: '/errors', name: 'errors', component: () => import('./views/ErrorsView.vue') },

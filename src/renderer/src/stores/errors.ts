@@ -1,0 +1,175 @@
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import type { ErrorCounts, ErrorTaxonomy, JudgeConfigView, LabelFilter, QueueItem } from '../../../shared/api/errors'
+import type { JobProgress } from '../../../shared/api/jobs'
+import { invoke, onEvent } from '../api/client'
+
+interface UndoEntry {
+  rolloutId: number
+  /** The manual label before the change; null = there was none. */
+  before: string | null
+}
+
+/** Error types of one run: Figure 3 counts, the labelling queue, rule and judge jobs. */
+export const useErrorsStore = defineStore('errors', () => {
+  const runId = ref<number | null>(null)
+  const source = ref<LabelFilter>('effective')
+  const taxonomy = ref<ErrorTaxonomy | null>(null)
+  const counts = ref<ErrorCounts | null>(null)
+  const queue = ref<QueueItem[]>([])
+  const queueTotal = ref(0)
+  const cursor = ref(0)
+  const undoStack = ref<UndoEntry[]>([])
+  const judge = ref<JudgeConfigView | null>(null)
+  const jobs = ref<Record<'rules' | 'judge', JobProgress | null>>({ rules: null, judge: null })
+  const jobReport = ref<Record<'rules' | 'judge', unknown>>({ rules: null, judge: null })
+  const error = ref<string | null>(null)
+  let subscribed = false
+
+  const fail = (err: unknown) => { error.value = (err as Error).message }
+
+  async function loadTaxonomy() {
+    taxonomy.value = await invoke('errors/taxonomy', {})
+  }
+
+  async function refreshCounts() {
+    if (runId.value === null) return
+    try {
+      counts.value = await invoke('errors/counts', { runId: runId.value, source: source.value })
+    } catch (err) {
+      fail(err)
+    }
+  }
+
+  async function loadQueue() {
+    if (runId.value === null) return
+    try {
+      const page = await invoke('errors/queue', { runId: runId.value, limit: 200 })
+      queue.value = page.items
+      queueTotal.value = page.total
+      cursor.value = Math.min(cursor.value, Math.max(0, page.items.length - 1))
+    } catch (err) {
+      fail(err)
+    }
+  }
+
+  async function open(id: number) {
+    runId.value = id
+    cursor.value = 0
+    undoStack.value = []
+    error.value = null
+    await Promise.all([loadTaxonomy(), refreshCounts(), loadQueue()])
+  }
+
+  function manualOf(item: QueueItem): string | null {
+    return item.labels.find((l) => l.source === 'manual')?.errorType ?? null
+  }
+
+  /** Sets (or, with null, clears) the manual label of a queue item; the item stays in view for undo. */
+  async function label(item: QueueItem, errorType: string | null, accept?: 'judge' | 'rule' | 'truth', record = true) {
+    const before = manualOf(item)
+    try {
+      const res = accept
+        ? await invoke('errors/label', { rolloutId: item.id, accept })
+        : await invoke('errors/label', { rolloutId: item.id, errorType })
+      item.labels = res.labels
+      if (record) undoStack.value.push({ rolloutId: item.id, before })
+      error.value = null
+      await refreshCounts()
+    } catch (err) {
+      fail(err)
+    }
+  }
+
+  async function undo() {
+    const last = undoStack.value.pop()
+    if (!last) return
+    const at = queue.value.findIndex((q) => q.id === last.rolloutId)
+    if (at < 0) return
+    cursor.value = at
+    await label(queue.value[at]!, last.before, undefined, false)
+  }
+
+  async function startRules() {
+    if (runId.value === null) return
+    try {
+      const { jobId } = await invoke('errors/rules', { runId: runId.value })
+      track('rules', jobId)
+    } catch (err) {
+      fail(err)
+    }
+  }
+
+  async function loadJudge() {
+    judge.value = await invoke('errors/judgeConfig', {})
+  }
+
+  async function saveJudge(patch: { baseUrl?: string; model?: string; apiKey?: string; prompt?: string; concurrency?: number; timeoutSeconds?: number }) {
+    try {
+      judge.value = await invoke('errors/setJudgeConfig', patch)
+      error.value = null
+      return true
+    } catch (err) {
+      fail(err)
+      return false
+    }
+  }
+
+  async function startJudge(redo = false) {
+    if (runId.value === null) return
+    try {
+      const { jobId } = await invoke('errors/judge', { runId: runId.value, redo })
+      track('judge', jobId)
+    } catch (err) {
+      fail(err)
+    }
+  }
+
+  async function cancel(kind: 'rules' | 'judge') {
+    const j = jobs.value[kind]
+    if (j) await invoke('jobs/cancel', { id: j.jobId })
+  }
+
+  const watching = new Map<number, 'rules' | 'judge'>()
+  function track(kind: 'rules' | 'judge', jobId: number) {
+    watching.set(jobId, kind)
+    jobReport.value[kind] = null
+    jobs.value[kind] = { jobId, kind: `errors.${kind}`, runId: runId.value, status: 'running', done: 0, total: null, unit: 'responses', rate: null, etaSeconds: null, message: null }
+    // The job may finish before its first event reaches us; ask once for its state.
+    void invoke('errors/job', { jobId }).then((r) => {
+      if (r.status !== 'running' && watching.has(jobId)) finish(jobId, kind, r.status, r.done, r.total, r.error)
+    })
+  }
+
+  function finish(jobId: number, kind: 'rules' | 'judge', status: string, done: number, total: number | null, message: string | null) {
+    watching.delete(jobId)
+    const prev = jobs.value[kind]
+    jobs.value[kind] = { ...(prev ?? { jobId, kind: `errors.${kind}`, runId: runId.value, unit: 'responses', rate: null, etaSeconds: null }),
+      status: status as JobProgress['status'], done, total, message } as JobProgress
+    void invoke('errors/job', { jobId }).then((r) => {
+      jobReport.value[kind] = r
+      if (r.error) jobs.value[kind] = { ...jobs.value[kind]!, message: r.error }
+    })
+    void refreshCounts()
+    void loadQueue()
+  }
+
+  function subscribe() {
+    if (subscribed) return
+    subscribed = true
+    onEvent('jobs/progress', (p) => {
+      const kind = watching.get(p.jobId)
+      if (!kind) return
+      if (p.status === 'running') jobs.value[kind] = p
+      else finish(p.jobId, kind, p.status, p.done, p.total, p.message)
+    })
+    onEvent('errors/changed', (e) => {
+      if (e.runId === runId.value) void refreshCounts()
+    })
+  }
+
+  return {
+    runId, source, taxonomy, counts, queue, queueTotal, cursor, undoStack, judge, jobs, jobReport, error,
+    open, refreshCounts, loadQueue, label, undo, manualOf, startRules, loadJudge, saveJudge, startJudge, cancel, subscribe
+  }
+})

@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Browser, Page } from 'playwright-core'
+import { apiCall, hasBuild, hasChromium, launchChromium, projectRoot, startServe, type Served } from './browser'
+import { tempDir } from '../helpers/tmp'
+import { insertRollouts } from '../helpers/rollouts'
+import { openStore } from '../../src/main/store'
+
+// Errors (Figure 3) and the rollout explorer in Chromium against `hicra serve`, on a run whose
+// rollouts are written to the store before the server starts.
+const tmp = tempDir()
+const artifacts = join(projectRoot, 'test-artifacts')
+const db = join(tmp.dir, 'errors-e2e.db')
+let served: Served
+let browser: Browser
+let page: Page
+let runId: number
+let tokenRollout: number
+
+const SG = ['wait let me check', "let's try a different approach", 'we can use the fact']
+
+/** Whitespace tokens of `text` with their spans; planning where an SG phrase covers them. */
+function tokensOf(text: string, entropy: (i: number) => number) {
+  const starts: number[] = [], ends: number[] = []
+  for (const m of text.matchAll(/\S+/g)) { starts.push(m.index!); ends.push(m.index! + m[0].length) }
+  const lower = text.toLowerCase().replace(/’/g, "'")
+  const spans = SG.flatMap((p) => [...lower.matchAll(new RegExp(p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/ /g, '[ ,]+'), 'g'))]
+    .map((m) => [m.index!, m.index! + m[0].length] as const))
+  const planning = starts.map((s, i) => (spans.some(([a, b]) => s < b && a < ends[i]!) ? 1 : 0))
+  return { starts, ends, planning, entropies: starts.map((_, i) => entropy(i)), logprobs: starts.map((_, i) => -entropy(i) / 2) }
+}
+
+describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chromium', () => {
+  beforeAll(async () => {
+    mkdirSync(artifacts, { recursive: true })
+    const store = openStore(db)
+    const set = store.sgSets.create('e2e set', SG.map((phrase) => ({ phrase, category: 'deduction', source: 'manual' })) as never)
+    runId = store.runs.create({ name: 'hicra failures', kind: 'import', status: 'imported' }).id
+    store.db.prepare('UPDATE runs SET sg_set_id = ?, sg_set_version = ? WHERE id = ?').run(set.id, set.version, runId)
+    const slip = "Wait, let me check: 12 × 4 = 46, so the total is 46 + 2 = 48. Let's try a different approach to be sure. #### 48"
+    const ids = insertRollouts(store.db, runId, [
+      { step: 1, response: 'We can use the fact that 6 × 7 = 42. \\boxed{42}', correct: true, gold: '42', answer: '42' },
+      { step: 1, response: "Let's try a different approach. Perhaps the sum is 41. \\boxed{41}", correct: false, gold: '42', answer: '41', prompt: 'What is 6 × 7?' },
+      { step: 1, response: 'I am not sure where to start with this one', correct: false, gold: '50' },
+      { step: 2, response: slip, correct: false, gold: '50', answer: '48', tokens: tokensOf(slip, (i) => (i % 5 === 0 ? 2.5 : 0.1 + i / 100)) },
+      { step: 2, response: 'So the answer is \\boxed{4', correct: false, gold: '50' },
+      { step: 2, response: 'We can use the fact that x is odd. Hence \\boxed{51}.', correct: false, gold: '50', answer: '51' }
+    ])
+    tokenRollout = ids[3]!
+    store.metrics.append(runId, [
+      { step: 1, key: 'high_entropy_planning_share', value: 0.25 }, { step: 1, key: 'planning_high_entropy_share', value: 0.4 },
+      { step: 2, key: 'high_entropy_planning_share', value: 0.375 }, { step: 2, key: 'planning_high_entropy_share', value: 0.5 }
+    ])
+    store.close()
+    served = await startServe(db)
+    browser = await launchChromium()
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } })
+    await page.goto(served.url)
+    await page.evaluate(() => localStorage.setItem('hicra.exposeCharts', '1'))
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await served?.stop()
+    tmp.cleanup()
+  })
+
+  const total = (type: string) => page.getByTestId(`count-${type}`).getByTestId('count-value')
+  const drawn = (name: string) => page.evaluate((n) => {
+    const chart = (window as unknown as { __charts: Record<string, { getOption(): { series: { name: string; data: number[] }[] } }> }).__charts['errors-chart']!
+    return chart.getOption().series.find((s) => s.name === n)!.data
+  }, name)
+
+  it('draws failures by type over steps and labels one with the keyboard; the chart follows', async () => {
+    await page.goto(`${served.url}#/errors?run=${runId}`)
+    await page.getByTestId('errors-chart').waitFor()
+    expect(await total('unlabelled').textContent()).toBe('5')
+    expect(await drawn('unlabelled')).toEqual([2, 3])
+    expect(await drawn('planning')).toEqual([0, 0])
+
+    const queue = page.getByTestId('label-queue')
+    await queue.getByTestId('queue-position').filter({ hasText: '1 / 5' }).waitFor()
+    expect(await queue.getByTestId('queue-gold').textContent()).toBe('42')
+    expect(await queue.getByTestId('queue-answer').textContent()).toBe('41')
+    expect(await queue.getByTestId('planning-span').first().textContent()).toBe("Let's try a different approach")
+
+    await queue.focus()
+    await page.keyboard.press('1')
+    await page.waitForFunction(() => document.querySelector('[data-testid="count-planning"] [data-testid="count-value"]')?.textContent === '1')
+    expect(await drawn('planning')).toEqual([1, 0])
+    expect(await drawn('Planning & Strategy')).toEqual([1, 0])
+    expect(await drawn('unlabelled')).toEqual([1, 3])
+    await queue.getByTestId('queue-position').filter({ hasText: '2 / 5' }).waitFor()
+
+    // u undoes the label, k goes back, 4 labels it format instead.
+    await page.keyboard.press('u')
+    await page.waitForFunction(() => document.querySelector('[data-testid="count-planning"] [data-testid="count-value"]')?.textContent === '0')
+    await queue.getByTestId('queue-position').filter({ hasText: '1 / 5' }).waitFor()
+    await page.keyboard.press('4')
+    await page.waitForFunction(() => document.querySelector('[data-testid="count-format"] [data-testid="count-value"]')?.textContent === '1')
+    expect(await drawn('format')).toEqual([1, 0])
+    const stored = await apiCall<{ series: Record<string, number[]> }>(served, 'errors/counts', { runId, source: 'manual' })
+    expect(stored.series.format).toEqual([1, 0])
+    await page.screenshot({ path: join(artifacts, 'errors.png'), fullPage: true })
+  })
+
+  it('pre-labels with rules and accepts a suggestion with a key', async () => {
+    await page.getByTestId('rules-run').click()
+    await page.locator('[data-testid="rules-job"][data-status="completed"]').waitFor()
+    const queue = page.getByTestId('label-queue')
+    await queue.getByTestId('queue-suggestion').first().waitFor()
+    // Rule source only: the slip, the unfinished box and the response with no final answer.
+    await page.getByTestId('errors-source').selectOption('rule')
+    await page.waitForFunction(() => document.querySelector('[data-testid="count-calculation"] [data-testid="count-value"]')?.textContent === '1')
+    expect(await drawn('format')).toEqual([1, 1])
+    await page.getByTestId('errors-source').selectOption('effective')
+    // Move to the arithmetic slip and accept the rule's suggestion with 'a'.
+    await queue.focus()
+    const suggestion = queue.getByTestId('queue-suggestion')
+    for (let i = 0; i < 5; i++) {
+      if ((await suggestion.count()) > 0 && (await suggestion.textContent())!.includes('calculation')) break
+      await page.keyboard.press('j')
+    }
+    expect(await suggestion.textContent()).toContain('12 × 4 = 46')
+    await page.keyboard.press('a')
+    // Accepting moves on; one step back shows the accepted label as the manual one.
+    await page.keyboard.press('k')
+    await queue.getByTestId('queue-manual').filter({ hasText: 'calculation' }).waitFor()
+    const manual = await apiCall<{ series: Record<string, number[]> }>(served, 'errors/counts', { runId, source: 'manual' })
+    expect(manual.series.calculation).toEqual([0, 1])
+    await page.screenshot({ path: join(artifacts, 'errors-rules.png'), fullPage: true })
+  })
+
+  it('explores rollouts: filters, planning highlights, the entropy strip and the step shares', async () => {
+    await page.getByTestId('errors-explore').click()
+    await page.getByTestId('rollouts-table').waitFor()
+    await page.getByTestId('rollouts-range').filter({ hasText: 'of 5' }).waitFor()
+    await page.getByTestId('filter-step').fill('2')
+    await page.getByTestId('rollouts-range').filter({ hasText: 'of 3' }).waitFor()
+    await page.getByTestId('filter-text').fill('12 × 4')
+    await page.getByTestId('rollouts-range').filter({ hasText: '1–1 of 1' }).waitFor()
+    await page.getByTestId(`rollout-row-${tokenRollout}`).click()
+    const detail = page.getByTestId('rollout-detail')
+    await detail.waitFor()
+    const strip = detail.getByTestId('entropy-strip')
+    expect(Number(await strip.getAttribute('data-tokens'))).toBeGreaterThan(10)
+    expect(await detail.getByTestId('planning-token').count()).toBeGreaterThan(3)
+    expect(await detail.getByTestId('share-step-hep').textContent()).toBe('37.5%')
+    expect(await detail.getByTestId('share-step-phe').textContent()).toBe('50.0%')
+    // Some canvas pixels are drawn in the heat colours.
+    const painted = await strip.evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
+      let n = 0
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++
+      return n
+    })
+    expect(painted).toBeGreaterThan(100)
+    await page.screenshot({ path: join(artifacts, 'rollouts.png'), fullPage: true })
+
+    // Correct ones only, any step: the one success, whose text shows its planning span.
+    await page.getByTestId('filter-text').fill('')
+    await page.getByTestId('filter-step').fill('')
+    await page.getByTestId('filter-correct').selectOption('true')
+    await page.getByTestId('rollouts-range').filter({ hasText: '1–1 of 1' }).waitFor()
+    await page.locator('[data-testid^="rollout-row-"]').first().click()
+    await detail.getByTestId('no-entropy').waitFor()
+    expect(await detail.getByTestId('planning-span').first().textContent()).toBe('We can use the fact')
+  })
+})
