@@ -5,11 +5,13 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
+import os from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { compileMatcher, parseSgSetJson, SgMiner, StepMetricsAccumulator, type StepMetrics } from '../src/core'
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
-const shared = resolve(root, '..', 'shared')
+// HICRA_ROOT / HICRA_SHARED let a bundled copy run from elsewhere (e.g. on another machine).
+const root = process.env.HICRA_ROOT ?? resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const shared = process.env.HICRA_SHARED ?? resolve(root, '..', 'shared')
 const benchShared = join(shared, 'bench')
 const dataDir = join(root, '.bench-data', 'verl-20x5000')
 const STEPS = 20
@@ -31,6 +33,8 @@ function ensureData(): void {
 
 interface Run {
   seconds: number
+  /** process CPU seconds (user + system, GC threads included) */
+  cpu: number
   bytes: number
   textChars: number
   steps: StepMetrics[]
@@ -39,6 +43,7 @@ interface Run {
 // What an importer does: read the file, parse every line, feed one accumulator per step.
 function runAll(phrases: string[], paths: string[]): Run {
   const t0 = process.hrtime.bigint()
+  const c0 = process.cpuUsage()
   const matcher = compileMatcher(phrases)
   let bytes = 0
   let textChars = 0
@@ -62,7 +67,8 @@ function runAll(phrases: string[], paths: string[]): Run {
     steps.push(acc.result())
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  return { seconds, bytes, textChars, steps }
+  const cu = process.cpuUsage(c0)
+  return { seconds, cpu: (cu.user + cu.system) / 1e6, bytes, textChars, steps }
 }
 
 // The SG set a user gets from the miner: its top candidates by the default ranking, mined
@@ -119,9 +125,14 @@ function main(): void {
   const a = best18!
   const b = best5k!
   console.log(`dump: ${STEPS} files, ${(a.bytes / 1e6).toFixed(1)} MB of JSONL, ${(a.textChars / 1e6).toFixed(1)} M response characters; best of ${runs} runs, one thread`)
-  console.log(`  ${bench.length} SGs:   ${a.seconds.toFixed(2)} s  ${mb(a.bytes, a.seconds)} MB/s of JSONL (${mb(a.textChars, a.seconds)} M response chars/s)`)
-  console.log(`  ${many.length} SGs: ${b.seconds.toFixed(2)} s  ${mb(b.bytes, b.seconds)} MB/s of JSONL (${mb(b.textChars, b.seconds)} M response chars/s)`)
-  console.log(`  ${many.length} SGs vs ${bench.length}: ${(b.seconds / a.seconds).toFixed(2)}x the time`)
+  const line = (r: Run) =>
+    `${r.seconds.toFixed(2)} s  ${mb(r.bytes, r.seconds)} MB/s of JSONL (${mb(r.textChars, r.seconds)} M response chars/s); CPU ${r.cpu.toFixed(2)} s`
+  console.log(`  ${String(bench.length).padStart(4)} SGs: ${line(a)}`)
+  console.log(`  ${String(many.length).padStart(4)} SGs: ${line(b)}`)
+  console.log(`  ${many.length} SGs vs ${bench.length}: ${(b.seconds / a.seconds).toFixed(2)}x the time (CPU ${(b.cpu / a.cpu).toFixed(2)}x)`)
+  const oc = (r: Run) => r.steps.reduce((s, m) => s + m.planning_ratio, 0) / r.steps.length
+  console.log(`  mean planning_ratio: ${oc(a).toFixed(3)} with ${bench.length} SGs, ${oc(b).toFixed(3)} with ${many.length}`)
+  console.log(`  machine: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} logical CPUs, load average ${os.loadavg()[0].toFixed(2)}, node ${process.version}`)
   const s1 = a.steps[0]
   console.log(`  step 1 (${bench.length} SGs): ${Object.entries(s1).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ')}`)
 

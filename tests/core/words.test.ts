@@ -69,6 +69,30 @@ describe('splitWords', () => {
     expect(v.size).toBe(2)
   })
 
+  it('gives the same ids through a frozen vocabulary\'s automaton as through its hash table', () => {
+    const words = ["let's", 'try', 'a', 'different', 'approach', 'wait', 'x1', '42', 'ab']
+    const viaDfa = new WordVocab()
+    const viaHash = new WordVocab()
+    for (const w of words) {
+      viaDfa.intern(w)
+      viaHash.intern(w)
+    }
+    viaDfa.freeze()
+    viaHash.frozen = true
+    expect(viaDfa.dfa).not.toBeNull()
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...PIECES, 'try', 'TRY', 'ab', 'abc', 'different', 'x1', 'x12'), { maxLength: 40 }), (parts) => {
+        const text = parts.join('')
+        const a = splitWords(text, viaDfa)
+        const b = splitWords(text, viaHash)
+        expect(Array.from(a.ids!)).toEqual(Array.from(b.ids!))
+        expect(Array.from(a.starts)).toEqual(Array.from(b.starts))
+        expect(Array.from(a.joined)).toEqual(Array.from(b.joined))
+      }),
+      { numRuns: 500 }
+    )
+  })
+
   it('matches the regex definition on random text', () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(...PIECES), { maxLength: 40 }), (parts) => {
