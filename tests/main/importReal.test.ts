@@ -1,0 +1,54 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { existsSync, readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { createBackend } from '../../src/main/backend'
+import { importResult } from '../../src/main/import/importer'
+import { tempDir } from '../helpers/tmp'
+
+// Real third-party traces in ../shared (never copied into the repository); skipped without them.
+const REAL = resolve(__dirname, '..', '..', '..', 'shared', 'data', 'real')
+const CKPT = join(REAL, 'qwen25_1p5b_ppo_gsm8k_checkpoints')
+const MATH = join(REAL, 'qwen25_math_instruct_maj8_math100.jsonl')
+const has = existsSync(CKPT) && existsSync(MATH)
+
+describe.skipIf(!has)('import of the real runs in ../shared/data/real', () => {
+  const tmp = tempDir('hicra-real-')
+  const b = createBackend(join(tmp.dir, 'real.db'), { transport: 'cli' })
+  afterAll(() => {
+    b.close()
+    tmp.cleanup()
+  })
+  const start = async (paths: string[]) => {
+    const r = await b.invoke('import/start', { paths })
+    if (!r.ok) throw new Error(r.error.message)
+    return importResult((r.value as { jobId: number }).jobId)!
+  }
+  const series = (runId: number, key: string) => b.ctx.store.metrics.series({ runId, key, maxPoints: 100 })
+
+  it('PPO checkpoints: six checkpoints, 240 rollouts each, curves that match the authors\' summaries', async () => {
+    const s = await start([CKPT])
+    expect(s).toMatchObject({ format: 'checkpoints', rollouts: 1440, steps: 6, skippedLines: 0 })
+    const acc = series(s.runId!, 'accuracy')
+    expect(acc.step).toEqual([0, 100, 300, 500, 1000, 1001])
+    // the authors' stepNNNN_summary.json: sample accuracy and pass@8 of the SFT start and each RL
+    // checkpoint (final_main_summary.json describes another evaluation batch, so it is left out)
+    for (const [file, i] of [['step0100_summary.json', 1], ['step0300_summary.json', 2], ['step0500_summary.json', 3], ['step1000_summary.json', 4]] as const) {
+      const m = JSON.parse(readFileSync(join(CKPT, file), 'utf8')).metrics
+      expect(acc.last[i]).toBeCloseTo(m.rl_sample_accuracy, 12)
+      expect(series(s.runId!, 'pass_at_8').last[i]).toBeCloseTo(m.rl_pass_at_k, 12)
+      expect(acc.last[0]).toBeCloseTo(m.sft_sample_accuracy, 12)
+    }
+    for (const k of ['length', 'planning_ratio', 'semantic_entropy', 'conditional_entropy', 'pass_at_1']) expect(series(s.runId!, k).total).toBe(6)
+  })
+
+  it('MATH maj@8 evaluation: parallel response lists flattened, 800 rollouts at one step', async () => {
+    const s = await start([MATH])
+    expect(s).toMatchObject({ format: 'jsonl', rollouts: 800, steps: 1, skippedLines: 0 })
+    expect(s.mapping.record).toMatchObject({ response: 'response', score: 'score', prompt_id: 'idx', gold: 'gt', answer: 'pred' })
+    const acc = series(s.runId!, 'accuracy').last[0]!
+    const lines = readFileSync(MATH, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { score: boolean[] })
+    const correct = lines.reduce((n, l) => n + l.score.filter(Boolean).length, 0)
+    expect(acc).toBeCloseTo(correct / 800, 12)
+    expect(b.ctx.store.runs.metricKeys(s.runId!)).toEqual(expect.arrayContaining(['planning_ratio', 'semantic_entropy', 'pass_at_8']))
+  })
+})
