@@ -1,0 +1,107 @@
+// `npm run bench:train`: one policy-gradient step of the reference shape (L=2, D=128, H=4, T=64,
+// vocab 64, batch 32×64 tokens, Adam) on tfjs against PyTorch CPU on the same shape, timed in the
+// same run; then rollout sampling tokens/s with and without the KV cache against PyTorch.
+// Options: --backend wasm|cpu|tensorflow|tensorflow-gpu (default wasm), --steps N, --no-torch.
+import { execFileSync } from 'node:child_process'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Adam } from '../src/engine/adam'
+import { selectBackend, type BackendName } from '../src/engine/backend'
+import type { PackedBatch } from '../src/engine/batch'
+import { Policy } from '../src/engine/model'
+import { ppoLoss } from '../src/engine/objective'
+import { Rng } from '../src/engine/rng'
+import { sample } from '../src/engine/sampling'
+import { tf } from '../src/engine/tf'
+
+const args = process.argv.slice(2)
+const opt = (name: string, d: string) => {
+  const i = args.indexOf(`--${name}`)
+  return i >= 0 ? args[i + 1] : d
+}
+const SHAPE = { layers: 2, d: 128, heads: 4, t: 64, vocab: 64, batch: 32, prompt: 8 }
+const steps = Number(opt('steps', '5'))
+const backend = opt('backend', 'wasm') as BackendName
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+async function main() {
+  const info = await selectBackend(backend)
+  const policy = new Policy({ layers: SHAPE.layers, dModel: SHAPE.d, heads: SHAPE.heads, context: SHAPE.t, ffMult: 4, vocab: SHAPE.vocab }, 0)
+  const adam = new Adam(policy.variables, { lr: 1e-4, beta1: 0.9, beta2: 0.999 })
+  const rng = new Rng(0)
+  const n = SHAPE.batch
+  const r = SHAPE.t - 1
+  // A batch of N sequences of T tokens: the loss covers every position after the first.
+  const batch: PackedBatch = {
+    n, l: SHAPE.t, r,
+    ids: Int32Array.from({ length: n * SHAPE.t }, () => rng.int(0, SHAPE.vocab - 1)),
+    targets: new Int32Array(0),
+    mask: new Float32Array(n * r).fill(1)
+  }
+  batch.targets = new Int32Array(n * r)
+  for (let i = 0; i < n; i++) batch.targets.set(batch.ids.subarray(i * SHAPE.t + 1, (i + 1) * SHAPE.t), i * r)
+  const oldLogprobs = new Float32Array(n * r).fill(-Math.log(SHAPE.vocab))
+  const advantages = new Float32Array(n * r)
+  for (let i = 0; i < n; i++) advantages.fill(rng.normal(), i * r, (i + 1) * r)
+  const step = () => {
+    const { value, grads } = tf.variableGrads(
+      () => ppoLoss(policy, { batch, oldLogprobs, advantages, weights: batch.mask, clipLow: 0.2, clipHigh: 0.28, betaEnt: 0 }).loss,
+      policy.variables
+    )
+    adam.apply(policy.variables.map((v) => grads[v.name]), 1)
+    value.dataSync()
+    value.dispose()
+    for (const g of Object.values(grads)) g.dispose()
+  }
+  step()
+  const times: number[] = []
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now()
+    step()
+    times.push((performance.now() - t0) / 1000)
+  }
+  const tfjsStep = median(times)
+
+  const prompts = Array.from({ length: n }, () => Array.from({ length: SHAPE.prompt }, () => rng.int(2, SHAPE.vocab - 1)))
+  const newTokens = SHAPE.t - SHAPE.prompt
+  const sampleRate = (useCache: boolean) => {
+    // eos id −1: never stop early, so both sides generate exactly N × (T − P) tokens.
+    const o = { maxNew: newTokens, temperature: 1, topP: 1, eosId: -1, padId: 0, rng: new Rng(1), useCache }
+    sample(policy, prompts, { ...o, maxNew: 4 })
+    const t0 = performance.now()
+    const res = sample(policy, prompts, o)
+    return res.generated / ((performance.now() - t0) / 1000)
+  }
+  const tokCache = sampleRate(true)
+  const tokNoCache = sampleRate(false)
+
+  console.log(`tfjs backend ${info.name}: params ${policy.parameterCount}`)
+  console.log(`  policy-gradient step (median of ${steps}): ${tfjsStep.toFixed(3)} s`)
+  console.log(`  sampling: ${tokCache.toFixed(0)} tokens/s with KV cache, ${tokNoCache.toFixed(0)} without`)
+  if (args.includes('--no-torch')) return
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  let torch: { step_s: number; threads: number; torch: string; params: number; sample_tok_s_cache: number; sample_tok_s_nocache: number }
+  try {
+    const out = execFileSync('/usr/bin/python3', [path.join(here, 'torch_reference.py'), JSON.stringify({ ...SHAPE, steps })], { encoding: 'utf8' })
+    torch = JSON.parse(out.trim().split('\n').pop()!)
+  } catch (e) {
+    console.log(`PyTorch reference unavailable (apt-get install python3-torch): ${(e as Error).message.split('\n')[0]}`)
+    return
+  }
+  console.log(`PyTorch ${torch.torch} CPU (${torch.threads} thread(s)): params ${torch.params}`)
+  console.log(`  policy-gradient step (median of ${steps}): ${torch.step_s.toFixed(3)} s`)
+  console.log(`  sampling: ${torch.sample_tok_s_cache.toFixed(0)} tokens/s with KV cache, ${torch.sample_tok_s_nocache.toFixed(0)} without`)
+  const ratio = tfjsStep / torch.step_s
+  console.log(`step time ratio tfjs/PyTorch: ${ratio.toFixed(2)} (target <= 0.50: ${ratio <= 0.5 ? 'met' : 'NOT met'})`)
+  const sr = tokCache / torch.sample_tok_s_cache
+  console.log(`sampling speed ratio tfjs/PyTorch with KV cache: ${sr.toFixed(2)} (target >= 1: ${sr >= 1 ? 'met' : 'NOT met'})`)
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e)
+  process.exit(1)
+})

@@ -1,0 +1,110 @@
+import { z } from 'zod'
+
+// The training configuration, validated at every boundary (API handler, CLI, worker). This file
+// must stay free of tfjs so that src/shared, the CLI and the renderer can import it cheaply.
+// Objects are strict: an unknown key is a typo, and a silently ignored typo ruins an experiment.
+
+export const TASKS = ['route', 'countdown'] as const
+export const ALGOS = ['grpo', 'entropy', 'hicra', 'highent'] as const
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const
+
+export type TaskName = (typeof TASKS)[number]
+export type AlgoName = (typeof ALGOS)[number]
+export type BackendChoice = (typeof BACKENDS)[number]
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max)
+const rate = z.number().min(0).max(1)
+
+export const ModelConfigSchema = z.strictObject({
+  layers: int(1, 24).default(2),
+  dModel: int(8, 2048).default(128),
+  heads: int(1, 32).default(4),
+  /** Context length in tokens: prompt (left-padded) plus response. */
+  context: int(16, 1024).default(80),
+  ffMult: int(1, 8).default(4)
+}).refine((m) => m.dModel % m.heads === 0, { message: 'dModel must be divisible by heads', path: ['heads'] })
+
+export const WarmupConfigSchema = z.strictObject({
+  /** Supervised steps on noisy-teacher traces before RL (0 skips the warm-up). */
+  steps: int(0, 100_000).default(300),
+  batchSize: int(1, 4096).default(64),
+  lr: z.number().positive().max(1).default(3e-3),
+  /** Probability that the teacher commits to a wrong strategy (the base model's planning weakness). */
+  strategyErrorRate: rate.default(0.35),
+  /** Per-step probability of an arithmetic slip in the teacher's execution. */
+  executionErrorRate: rate.default(0.12),
+  /** Probability that a wrong strategy is caught by a reflective phrase ("wait, ..."). */
+  reflectionRate: rate.default(0.3)
+})
+
+export const EvalConfigSchema = z.strictObject({
+  /** Evaluate on the test split every `every` steps (0 disables periodic evaluation). */
+  every: int(0, 1_000_000).default(25),
+  /** Test problems per evaluation. */
+  problems: int(1, 100_000).default(32),
+  /** Samples per problem: Pass@1 is averaged over them (DeepSeek-R1 protocol). */
+  samples: int(1, 256).default(4),
+  temperature: z.number().min(0).max(5).default(0.6),
+  topP: z.number().gt(0).max(1).default(0.95),
+  passK: int(1, 256).default(4)
+})
+
+export const TrainConfigSchema = z.strictObject({
+  task: z.enum(TASKS).default('route'),
+  algo: z.enum(ALGOS).default('hicra'),
+  steps: int(1, 1_000_000).default(100),
+  seed: int(0, 2 ** 31 - 1).default(1),
+  backend: z.enum(BACKENDS).default('auto'),
+  model: ModelConfigSchema.prefault({}),
+  warmup: WarmupConfigSchema.prefault({}),
+  eval: EvalConfigSchema.prefault({}),
+  /** B: prompts per step. */
+  batchPrompts: int(1, 4096).default(16),
+  /** G: responses per prompt (the GRPO group). */
+  groupSize: int(1, 256).default(8),
+  temperature: z.number().gt(0).max(5).default(1),
+  topP: z.number().gt(0).max(1).default(1),
+  lr: z.number().positive().max(1).default(3e-4),
+  adamBeta1: z.number().min(0).lt(1).default(0.9),
+  adamBeta2: z.number().min(0).lt(1).default(0.999),
+  /** Global gradient-norm clip (0 disables). */
+  gradClip: z.number().min(0).default(1),
+  ppoEpochs: int(1, 100).default(1),
+  /** Responses per PPO minibatch (one optimizer step each). */
+  minibatchSize: int(1, 65_536).default(64),
+  clipLow: z.number().min(0).max(1).default(0.2),
+  clipHigh: z.number().min(0).max(10).default(0.28),
+  normalizeStd: z.boolean().default(false),
+  /** HICRA's α: planning tokens get A + α|A|. */
+  alpha: z.number().min(0).max(1).default(0.2),
+  /** β_ent of the entropy-regularized baseline. */
+  betaEnt: z.number().min(0).max(1).default(0.001),
+  /** Fraction of highest-entropy tokens the `highent` baseline updates (Wang et al. 2025c: 0.2). */
+  highEntropyFraction: z.number().gt(0).max(1).default(0.2),
+  /** Save a checkpoint every this many steps (0: only at the end). */
+  checkpointEvery: int(0, 1_000_000).default(50),
+  /** Rollouts kept per step for the sink (0 = all of them). */
+  rolloutsPerStep: int(0, 1_000_000).default(0)
+})
+
+export type TrainConfigInput = z.input<typeof TrainConfigSchema>
+export type TrainConfig = z.output<typeof TrainConfigSchema>
+export type ModelConfig = z.output<typeof ModelConfigSchema>
+
+/** Parses a config and turns zod's issues into one readable message naming each field. */
+export function parseTrainConfig(input: unknown): TrainConfig {
+  const r = TrainConfigSchema.safeParse(input ?? {})
+  if (r.success) return r.data
+  const lines = r.error.issues.map((i) => {
+    const path = i.path.join('.')
+    return path ? `${path}: ${i.message}` : i.message
+  })
+  throw new ConfigError(`invalid training config: ${lines.join('; ')}`, r.error.issues[0]?.path.join('.'))
+}
+
+export class ConfigError extends Error {
+  constructor(message: string, readonly field?: string) {
+    super(message)
+    this.name = 'ConfigError'
+  }
+}
