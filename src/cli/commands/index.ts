@@ -4,6 +4,7 @@ import { runsCommand } from './runs'
 import { importCommand } from './import'
 import { analyzeCommand } from './analyze'
 import { exportCommand } from './export'
+import { errorsCommand } from './errors'
 
 /** Every `hicra` command; add a new one by listing it here. */
-export const commands: Command[] = [serveCommand, runsCommand, importCommand, analyzeCommand, exportCommand]
+export const commands: Command[] = [serveCommand, runsCommand, importCommand, analyzeCommand, exportCommand, errorsCommand]

@@ -4,6 +4,9 @@ import type { ErrorCounts, ErrorTaxonomy, JudgeConfigView, LabelFilter, QueueIte
 import type { JobProgress } from '../../../shared/api/jobs'
 import { invoke, onEvent } from '../api/client'
 
+/** Failures loaded at a time; labelled ones leave the queue on the next load. */
+const QUEUE_PAGE = 200
+
 interface UndoEntry {
   rolloutId: number
   /** The manual label before the change; null = there was none. */
@@ -44,7 +47,7 @@ export const useErrorsStore = defineStore('errors', () => {
   async function loadQueue() {
     if (runId.value === null) return
     try {
-      const page = await invoke('errors/queue', { runId: runId.value, limit: 200 })
+      const page = await invoke('errors/queue', { runId: runId.value, limit: QUEUE_PAGE })
       queue.value = page.items
       queueTotal.value = page.total
       cursor.value = Math.min(cursor.value, Math.max(0, page.items.length - 1))

@@ -19,3 +19,8 @@ export function heat(h: number, max: number): string {
   const light = 92 - 47 * t
   return `hsl(${hue.toFixed(0)}, 90%, ${light.toFixed(0)}%)`
 }
+
+/** Text colour that stays readable on `heat(h, max)`. */
+export function heatText(h: number, max: number): string {
+  return max > 0 && h / max > 0.6 ? '#ffffff' : 'inherit'
+}
