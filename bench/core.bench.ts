@@ -51,14 +51,15 @@ function runAll(phrases: string[], paths: string[]): Run {
   for (const p of paths) {
     const buf = readFileSync(p)
     bytes += buf.length
-    const text = buf.toString('utf8')
     const acc = new StepMetricsAccumulator(matcher, { passK: [1] })
+    // Decode line by line: one non-ASCII character would make a whole-file string two-byte,
+    // which slows both JSON.parse and every scan after it.
     let pos = 0
-    while (pos < text.length) {
-      let nl = text.indexOf('\n', pos)
-      if (nl < 0) nl = text.length
+    while (pos < buf.length) {
+      let nl = buf.indexOf(10, pos)
+      if (nl < 0) nl = buf.length
       if (nl > pos) {
-        const rec = JSON.parse(text.slice(pos, nl)) as { input: string; output: string; score: number; acc?: boolean }
+        const rec = JSON.parse(buf.toString('utf8', pos, nl)) as { input: string; output: string; score: number; acc?: boolean }
         textChars += rec.output.length
         acc.add({ text: rec.output, score: rec.score, correct: rec.acc, promptId: rec.input })
       }
