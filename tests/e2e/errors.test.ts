@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdirSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { apiCall, hasBuild, hasChromium, launchChromium, projectRoot, startServe, type Served } from './browser'
@@ -17,6 +19,7 @@ let browser: Browser
 let page: Page
 let runId: number
 let tokenRollout: number
+let correctRollout: number
 
 const SG = ['wait let me check', "let's try a different approach", 'we can use the fact']
 
@@ -48,6 +51,7 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
       { step: 2, response: 'We can use the fact that x is odd. Hence \\boxed{51}.', correct: false, gold: '50', answer: '51' }
     ])
     tokenRollout = ids[3]!
+    correctRollout = ids[0]!
     store.metrics.append(runId, [
       { step: 1, key: 'high_entropy_planning_share', value: 0.25 }, { step: 1, key: 'planning_high_entropy_share', value: 0.4 },
       { step: 2, key: 'high_entropy_planning_share', value: 0.375 }, { step: 2, key: 'planning_high_entropy_share', value: 0.5 }
@@ -135,6 +139,45 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await page.screenshot({ path: join(artifacts, 'errors-rules.png'), fullPage: true })
   })
 
+  it('runs the LLM judge configured in the form against an OpenAI-compatible endpoint, with progress', async () => {
+    // The judge: says "calculation" when the response shows an equation, "planning" otherwise.
+    const seen: { auth?: string; model: string }[] = []
+    const judge: Server = createServer((req, res) => {
+      let raw = ''
+      req.on('data', (d) => (raw += d))
+      req.on('end', () => {
+        const body = JSON.parse(raw) as { model: string; messages: { content: string }[] }
+        seen.push({ auth: req.headers.authorization, model: body.model })
+        const response = body.messages[0]!.content.split("The model's response:")[1] ?? ''
+        const type = /\d\s*[×+]\s*\d/.test(response) ? 'calculation' : 'planning'
+        res.writeHead(200, { 'Content-Type': 'application/json' })
+        res.end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: `{"error_type": "${type}"}` } }] }))
+      })
+    })
+    const port = await new Promise<number>((r) => judge.listen(0, '127.0.0.1', () => r((judge.address() as AddressInfo).port)))
+    try {
+      const panel = page.getByTestId('judge-panel')
+      await panel.getByTestId('judge-url').fill(`http://127.0.0.1:${port}/v1`)
+      await panel.getByTestId('judge-model').fill('tiny-judge')
+      await panel.getByTestId('judge-key').fill('sk-e2e')
+      await panel.getByTestId('judge-save').click()
+      await panel.getByTestId('judge-saved').waitFor()
+      expect(await panel.getByTestId('judge-key').getAttribute('placeholder')).toContain('stored')
+      await panel.getByTestId('judge-run').click()
+      await page.locator('[data-testid="judge-job"][data-status="completed"]').waitFor()
+      await panel.getByTestId('judge-report').filter({ hasText: '5 of 5 labelled' }).waitFor()
+      expect(seen).toHaveLength(5)
+      expect(seen.every((r) => r.auth === 'Bearer sk-e2e' && r.model === 'tiny-judge')).toBe(true)
+      await page.getByTestId('errors-source').selectOption('judge')
+      await countIs('calculation', 1)
+      expect(await drawn('planning')).toEqual([2, 2])
+      await page.getByTestId('errors-source').selectOption('effective')
+      await page.screenshot({ path: join(artifacts, 'errors-judge.png'), fullPage: true })
+    } finally {
+      await new Promise<void>((r) => judge.close(() => r()))
+    }
+  })
+
   it('explores rollouts: filters, planning highlights, the entropy strip and the step shares', async () => {
     await page.getByTestId('errors-explore').click()
     await page.getByTestId('rollouts-table').waitFor()
@@ -165,8 +208,9 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await page.getByTestId('filter-text').fill('')
     await page.getByTestId('filter-step').fill('')
     await page.getByTestId('filter-correct').selectOption('true')
-    await page.getByTestId('rollouts-range').filter({ hasText: '1–1 of 1' }).waitFor()
-    await page.locator('[data-testid^="rollout-row-"]').first().click()
+    // The previous filter also showed one row: wait for the success itself.
+    await page.getByTestId(`rollout-row-${correctRollout}`).click()
+    expect(await page.getByTestId('rollouts-range').textContent()).toBe('1–1 of 1')
     await detail.getByTestId('no-entropy').waitFor()
     expect(await detail.getByTestId('planning-span').first().textContent()).toBe('We can use the fact')
   })
