@@ -114,6 +114,27 @@ describe.skipIf(!hasChromium || !hasBuild)('Strategic Gram curation in Chromium'
     const diff = await page.getByTestId('sg-diff-result').textContent()
     expect(diff).toContain('+ let us check the units')
     expect(diff).toContain('+ first we isolate the variable')
+    // Revert writes a new version equal to the old one; then back again to keep the mined grams.
+    await page.getByTestId('sg-revert-2').click()
+    await page.getByTestId('sg-title').getByText('v4').waitFor()
+    await page.getByTestId('sg-revert-3').click()
+    await page.getByTestId('sg-title').getByText('v5').waitFor()
+    expect((await apiCall<{ grams: unknown[] }>(served, 'sg/get', { name: 'curated', version: 4 })).grams).toHaveLength(2)
+  })
+
+  it('moves between editor rows with the keyboard', async () => {
+    await page.getByTestId('sg-tab-editor').click()
+    const first = page.locator('input[aria-label="Phrase"]').nth(0)
+    await first.focus()
+    await first.press('ArrowDown')
+    await first.page().keyboard.press('ArrowDown')
+    expect(await page.evaluate(() => (document.activeElement as unknown as { value: string }).value)).toBe('let us check the units')
+    await page.keyboard.press('Control+Enter')
+    await page.keyboard.type('on second thought')
+    expect(await page.locator('input[aria-label="Phrase"]').nth(3).inputValue()).toBe('on second thought')
+    await page.keyboard.press('Control+Delete')
+    expect(await page.locator('input[aria-label="Phrase"]').count()).toBe(4)
+    await page.getByTestId('sg-save').waitFor({ state: 'detached' })
   })
 
   it('evaluates the set on a labelled folder typed in by the user', async () => {

@@ -173,3 +173,18 @@ describe('mining and coverage over stored rollouts', () => {
     expect(first.text.slice(a.start, a.end).toLowerCase()).toBe('let me try another approach')
   })
 })
+
+describe('mining cancel', () => {
+  it('stops between pages and reports the job as cancelled', async () => {
+    const run = await ok<{ id: number }>('runs/create', { name: 'big run' })
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ step: i % 10, correct: i % 2 === 0, response: `Let me check item ${i}. Then we add ${i} and ${i + 1}.` }))
+    insertSgRollouts(backend.ctx.store.db, run.id, rows)
+    const { jobId } = await ok<{ jobId: number }>('sg/mine', { runIds: [run.id] })
+    expect((await ok<{ cancelled: boolean }>('jobs/cancel', { id: jobId })).cancelled).toBe(true)
+    const res = await ok<SgMineResult>('sg/candidates', { jobId })
+    expect(res.status).toBe('cancelled')
+    expect(res.candidates).toEqual([])
+    expect(backend.ctx.store.jobs.get(jobId)!.status).toBe('cancelled')
+    expect(backend.ctx.store.jobs.get(jobId)!.done).toBeLessThan(3000)
+  })
+})
