@@ -128,7 +128,7 @@ describe.skipIf(!hasChromium || !hasBuild)('Strategic Gram curation in Chromium'
     await first.focus()
     await first.press('ArrowDown')
     await first.page().keyboard.press('ArrowDown')
-    expect(await page.evaluate(() => (document.activeElement as unknown as { value: string }).value)).toBe('let us check the units')
+    expect(await page.locator(':focus').inputValue()).toBe('let us check the units')
     await page.keyboard.press('Control+Enter')
     await page.keyboard.type('on second thought')
     expect(await page.locator('input[aria-label="Phrase"]').nth(3).inputValue()).toBe('on second thought')
