@@ -32,13 +32,11 @@ export class WordVocab {
   frozen = false
   /**
    * After freeze(), when every word is ASCII and the trie is small: a character automaton
-   * over raw ASCII letters and digits, upper case folded in (state * 128 + char → state).
-   * State 0 answers "not a letter or digit", 1 is the dead state of a word no vocabulary
-   * word starts with, 2 the root. `apostrophe[state]` is the step over a joining apostrophe;
-   * `accept[state]` the word id or -1. splitWords then finds ids while it scans, one table
-   * load a character, no hashing, no comparison.
+   * over lower-cased ASCII (state * 128 + char → state; 0 = dead, 1 = root) and the word id
+   * accepted in each state. splitWords then finds ids while it scans, with no hashing and no
+   * comparison afterwards.
    */
-  dfa: { trans: Uint16Array; apostrophe: Uint16Array; accept: Int32Array } | null = null
+  dfa: { trans: Uint16Array; accept: Int32Array } | null = null
 
   /** Stops growth; unknown words then get -1. */
   freeze(): void {
@@ -46,38 +44,26 @@ export class WordVocab {
     this.dfa = this.buildDfa()
   }
 
-  private buildDfa(): { trans: Uint16Array; apostrophe: Uint16Array; accept: Int32Array } | null {
-    let states = 3
+  private buildDfa(): { trans: Uint16Array; accept: Int32Array } | null {
+    let states = 2
     for (const w of this.words) {
       for (let k = 0; k < w.length; k++) if (w.charCodeAt(k) >= 128) return null
       states += w.length
     }
     if (states > 65535) return null
-    const child = new Map<number, number>() // state * 128 + lower-case char → state
+    const trans = new Uint16Array(states * 128)
     const accept = new Int32Array(states).fill(-1)
-    let next = 3
+    let next = 2
     this.words.forEach((w, id) => {
-      let st = 2
+      let st = 1
       for (let k = 0; k < w.length; k++) {
-        const key = st * 128 + w.charCodeAt(k)
-        let to = child.get(key)
-        if (to === undefined) child.set(key, (to = next++))
-        st = to
+        const slot = st * 128 + w.charCodeAt(k)
+        if (trans[slot] === 0) trans[slot] = next++
+        st = trans[slot]
       }
       accept[st] = id
     })
-    const trans = new Uint16Array(next * 128)
-    const apostrophe = new Uint16Array(next).fill(1)
-    for (let st = 1; st < next; st++) {
-      for (let c = 48; c < 123; c++) {
-        const word = c <= 57 || (c >= 65 && c <= 90) || c >= 97
-        if (!word) continue
-        const lower = c >= 65 && c <= 90 ? c + 32 : c
-        trans[st * 128 + c] = child.get(st * 128 + lower) ?? 1
-      }
-      apostrophe[st] = child.get(st * 128 + 39) ?? 1
-    }
-    return { trans, apostrophe, accept: accept.slice(0, next) }
+    return { trans, accept: accept.slice(0, next) }
   }
 
   get size(): number {

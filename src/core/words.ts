@@ -94,7 +94,7 @@ export function splitWords(text: string, vocab?: WordVocab): Words {
  * call.
  */
 export function scanWords(text: string, vocab?: WordVocab): number {
-  if (vocab && vocab.dfa) return scanWordsDfa(text, vocab.dfa)
+  if (vocab && vocab.dfa) return scanWordsDfa(text, vocab.dfa.trans, vocab.dfa.accept)
   const n = text.length
   // A word takes at least one character and is followed by a separator, so n/2+1 bounds it.
   ensure((n >> 1) + 2)
@@ -169,10 +169,9 @@ export function scanWords(text: string, vocab?: WordVocab): number {
 }
 
 // scanWords for a frozen all-ASCII vocabulary: the same word boundaries, with the word id
-// found by walking the vocabulary's character automaton while scanning (see WordVocab.dfa).
-// A non-ASCII letter leads to the dead state (no ASCII-only word contains it).
-function scanWordsDfa(text: string, dfa: NonNullable<WordVocab['dfa']>): number {
-  const { trans, apostrophe, accept } = dfa
+// found by walking the vocabulary's character automaton while scanning. Any non-ASCII letter
+// leads to the dead state (no ASCII-only word can contain it); ’ is read as '.
+function scanWordsDfa(text: string, trans: Uint16Array, accept: Int32Array): number {
   const n = text.length
   ensure((n >> 1) + 2)
   const starts = scratch.starts
@@ -194,28 +193,37 @@ function scanWordsDfa(text: string, dfa: NonNullable<WordVocab['dfa']>): number 
       c = text.charCodeAt(i)
     }
     const start = i
-    let st = 2
+    let st = 1
+    let lw = c < 128 ? LOWER_WORD[c] : 0
     for (;;) {
-      if (c < 128) {
-        const to = trans[(st << 7) | c]
-        if (to === 0) {
-          // An apostrophe between letters/digits joins; anything else ends the word.
-          if (c === APOSTROPHE && i + 1 < n && wordCharWidth(text, i + 1, n) > 0) st = apostrophe[st]
-          else break
-        } else st = to
+      if (lw !== 0) {
+        st = trans[(st << 7) | lw]
         i++
       } else {
-        const w = wordCharWidth(text, i, n)
-        if (w > 0) {
-          st = 1
-          i += w
-        } else if (c === CURLY_APOSTROPHE && i + 1 < n && wordCharWidth(text, i + 1, n) > 0) {
-          st = apostrophe[st]
-          i++
-        } else break
+        st = 0
+        i += wordCharWidth(text, i, n)
       }
       if (i >= n) break
       c = text.charCodeAt(i)
+      if (c < 128) {
+        lw = LOWER_WORD[c]
+        if (lw !== 0) continue
+        if (c !== APOSTROPHE) break
+      } else {
+        lw = 0
+        if (c !== CURLY_APOSTROPHE) {
+          if (wordCharWidth(text, i, n) > 0) continue
+          break
+        }
+      }
+      if (i + 1 < n && wordCharWidth(text, i + 1, n) > 0) {
+        st = trans[(st << 7) | APOSTROPHE]
+        i++
+        c = text.charCodeAt(i)
+        lw = c < 128 ? LOWER_WORD[c] : 0
+        continue
+      }
+      break
     }
     if (count > 0) joined[count - 1] = broken ? 0 : 1
     starts[count] = start
