@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import type { Command } from '../command'
 import { UsageError } from '../command'
@@ -28,8 +28,8 @@ async function withSet<T>(db: string | undefined, arg: string, fn: (set: Resolve
     try {
       return await fn(resolveSgSet(null, arg, 'SG_SET'), null)
     } catch (e) {
-      // Not a file nor the built-in: look it up in the default workspace.
-      if (!(e instanceof ApiError && e.code === 'not_found')) throw e
+      // Not a file nor the built-in: look it up in the default workspace, if there is one.
+      if (!(e instanceof ApiError && e.code === 'not_found') || !existsSync(defaultDbPath())) throw e
     }
   }
   return withBackend(db, async (backend) => fn(resolveSgSet(backend.ctx, arg, 'SG_SET'), backend))
