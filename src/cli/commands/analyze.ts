@@ -1,6 +1,6 @@
 import type { Command } from '../command'
 import { UsageError } from '../command'
-import { parse } from '../args'
+import { intOption, parse } from '../args'
 import { table } from '../format'
 import { analyzeFiles } from '../../main/import/analyze'
 import { resolveSg } from '../../main/import/sgResolve'
@@ -20,10 +20,11 @@ the input supports), without writing anything. Skipped lines are reported on std
   --format F        verl, jsonl or checkpoints (detected when not given)
   --map FIELD=NAME  where a field is (repeat), as for hicra import
   --tokenizer FILE  tokenizer.json, for token-level metrics of responses without tokens
+  --threads N       worker threads (default: one per core up to 8 for several files over 32 MB; 1 = no workers)
   --json            print one JSON object {"steps": [{"step": 1, "rollouts": …, "accuracy": …}, …]}`,
   async run(argv) {
     const { values, positionals } = parse(argv, {
-      sg: { type: 'string' }, format: { type: 'string' }, map: { type: 'string', multiple: true }, tokenizer: { type: 'string' }, json: { type: 'boolean' }
+      sg: { type: 'string' }, format: { type: 'string' }, map: { type: 'string', multiple: true }, tokenizer: { type: 'string' }, threads: { type: 'string' }, json: { type: 'boolean' }
     })
     if (values.help) {
       console.log(this.usage)
@@ -31,6 +32,7 @@ the input supports), without writing anything. Skipped lines are reported on std
     }
     if (positionals.length === 0) throw new UsageError('give at least one file or folder to analyze')
     const format = formatOption(values.format)
+    const threads = intOption(values.threads, 'threads', 1, 64)
     const mapping = mapOption(values.map)
     let sg
     let tokenizer = null
@@ -43,7 +45,7 @@ the input supports), without writing anything. Skipped lines are reported on std
     }
     let r
     try {
-      r = await analyzeFiles({ paths: positionals, format, mapping, phrases: sg.phrases, tokenizer })
+      r = await analyzeFiles({ paths: positionals, format, mapping, phrases: sg.phrases, tokenizer, tokenizerPath: values.tokenizer ?? null, threads })
     } catch (e) {
       if ((e as Error).name === 'SourceError') {
         console.error(`hicra analyze: ${(e as Error).message}`)

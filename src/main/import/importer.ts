@@ -1,14 +1,17 @@
+import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { basename, resolve } from 'node:path'
-import { compileMatcher, planningMask } from '../../core'
+import { fileURLToPath } from 'node:url'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import type { BackendContext } from '../context'
 import { JobCancelled, type JobHandle } from '../jobs'
-import { RolloutsRepo } from '../store/rollouts'
+import { RolloutsRepo, type NewRollout } from '../store/rollouts'
 import { hashFile } from './lineChunks'
 import { listSources, type ImportFormat, type SourceFile } from './sources'
-import { RecordExtractor } from './records'
-import { BadLines, scanFiles, type BadLine } from './scan'
-import { StepMetricsBook, type StepRow } from './stepMetrics'
+import { BadLines, type BadLine } from './scan'
+import type { StepRow } from './stepMetrics'
+import { readRows, readRowsParallel } from './rowSource'
+import { metricsFromStored } from './storedMetrics'
 import { resolveSg, type ResolvedSg } from './sgResolve'
 import { readTokenizer } from './tokenizer'
 import type { FieldMapping } from './mapping'
@@ -198,50 +201,66 @@ function defaultName(paths: readonly string[]): string {
   return paths.length > 1 ? `${b} (+${paths.length - 1})` : b
 }
 
+/**
+ * Worker threads for an import: several files over 32 MB, where the worker script exists (not in
+ * app bundles). HICRA_IMPORT_THREADS overrides the choice (benchmarks, tests; 1 = none).
+ */
+function importThreads(p: Plan, total: number): number {
+  if (p.files.length < 2 || (p.tokenizer && !p.req.tokenizer)) return 1
+  if (!existsSync(fileURLToPath(new URL('./importWorker.mjs', import.meta.url)))) return 1
+  const forced = Number(process.env.HICRA_IMPORT_THREADS)
+  if (Number.isInteger(forced) && forced >= 1) return forced
+  return total < 32e6 ? 1 : Math.min(3, availableParallelism())
+}
+
 async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle, total: number, t0: number): Promise<ImportSummary> {
   const db = ctx.store.db
   const repo = new RolloutsRepo(db)
-  const matcher = compileMatcher(p.sg.phrases)
-  const book = new StepMetricsBook(matcher)
-  const extractor = new RecordExtractor(p.mapping)
   const bad = new BadLines()
   const insFile = db.prepare(`INSERT INTO import_files (run_id, path, content_hash, size, lines, imported, skipped, created_at)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
   const hashes = new Set<string>()
-  const fileFirstId = new Map<string, number>()
+  // Row id ranges each file wrote, to drop a file whose content another file of this import has.
+  const idRanges = new Map<number, [number, number][]>()
   let rollouts = 0
   const now = Date.now()
-  const write = db.transaction((rows: Parameters<typeof repo.insert>[1][], labels: (string | null)[]) => {
+  const write = db.transaction((rows: NewRollout[], labels: (string | null)[]): [number, number] => {
+    let first = 0
+    let last = 0
     for (let i = 0; i < rows.length; i++) {
-      const id = repo.insert(runId, rows[i])
+      const id = repo.insert(runId, rows[i]!)
+      if (i === 0) first = id
+      last = id
       if (labels[i] !== null) repo.label(id, 'truth', labels[i]!, now)
     }
+    return [first, last]
   })
-  for await (const ev of scanFiles(p.files, { extractor, tokenizer: p.tokenizer, signal: job.signal, hash: true })) {
-    if (ev.type === 'batch') {
-      const rows: Parameters<typeof repo.insert>[1][] = []
-      const labels: (string | null)[] = []
-      for (const a of ev.rows) {
-        const occ = book.add(a)
-        const r = a.rec
-        const mask = a.starts && a.ends ? planningMask(a.starts, a.ends, occ > 0 ? matcher.findOccurrences(r.response) : []) : null
-        rows.push({
-          step: r.step, promptId: r.promptId, prompt: r.prompt, response: r.response, score: r.score, correct: r.correct,
-          answer: r.answer, gold: r.gold, nTokens: a.nTokens, tokenStarts: a.starts, tokenEnds: a.ends,
-          logprobs: a.logprobs, entropies: a.entropies, planningMask: mask, hasSg: occ > 0
-        })
-        labels.push(r.errorType)
+  const threads = importThreads(p, total)
+  const source = threads > 1
+    ? readRowsParallel(p.files, p.sg.phrases, p.mapping, p.req.tokenizer ? resolve(p.req.tokenizer) : null, threads, job.signal)
+    : readRows(p.files, p.sg.phrases, p.mapping, p.tokenizer, job.signal)
+  let steps: StepRow[] | null = null
+  let mapping: ImportSummary['mapping'] = { record: p.mapping, rollout: {} }
+  for await (const ev of source) {
+    if (job.signal.aborted) break
+    if (ev.type === 'rows') {
+      if (ev.rows.length > 0) {
+        const range = write(ev.rows, ev.labels)
+        let list = idRanges.get(ev.file)
+        if (!list) idRanges.set(ev.file, (list = []))
+        list.push(range)
       }
-      if (!fileFirstId.has(ev.file.path)) fileFirstId.set(ev.file.path, (db.prepare('SELECT max(id) FROM rollouts').pluck().get() as number | null) ?? 0)
-      write(rows, labels)
-      rollouts += rows.length
+      rollouts += ev.rows.length
       bad.add(ev.bad)
-      job.progress(ev.bytesDone, total, `${rollouts.toLocaleString('en-US')} rollouts`)
-    } else {
-      const f = ev.file
+      job.progress(ev.bytes, total, `${rollouts.toLocaleString('en-US')} rollouts`)
+    } else if (ev.type === 'fileEnd') {
+      const f = p.files[ev.file]!
       if (hashes.has(ev.hash)) {
         // The same content twice in one import: drop the second copy's rows.
-        db.prepare('DELETE FROM rollouts WHERE run_id = ? AND id > ?').run(runId, fileFirstId.get(f.path) ?? 0)
+        const del = db.prepare('DELETE FROM rollouts WHERE run_id = ? AND id BETWEEN ? AND ?')
+        db.transaction(() => {
+          for (const [a, b] of idRanges.get(ev.file) ?? []) del.run(runId, a, b)
+        })()
         rollouts -= ev.rows
         p.done.push({ path: f.path, size: f.size, status: 'duplicate', lines: ev.lines, rollouts: 0, skipped: 0 })
         continue
@@ -249,13 +268,17 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
       hashes.add(ev.hash)
       insFile.run(runId, f.path, ev.hash, f.size, ev.lines, ev.rows, ev.skipped, Date.now())
       p.done.push({ path: f.path, size: f.size, status: 'imported', lines: ev.lines, rollouts: ev.rows, skipped: ev.skipped })
+    } else if (ev.type === 'end') {
+      steps = ev.steps
+      mapping = ev.mapping
     }
   }
   if (job.signal.aborted) throw new JobCancelled()
-  const steps = book.results()
-  const s = summary(p, runId, null, bad, rollouts, steps.length, t0, extractor.resolved())
+  // A step that spans files read on different threads: its metrics come from the stored rows.
+  if (steps === null || p.done.some((f) => f.status === 'duplicate')) steps = metricsFromStored(db, runId, p.sg.phrases)
+  const s = summary(p, runId, null, bad, rollouts, steps.length, t0, mapping)
   db.transaction(() => {
-    ctx.store.metrics.append(runId, metricPoints(steps))
+    ctx.store.metrics.append(runId, metricPoints(steps!))
     const source = { format: p.format, paths: p.paths, mapping: p.req.mapping ?? p.mapping, resolvedMapping: s.mapping,
       sg: { name: p.sg.name, file: p.sg.file }, tokenizer: p.req.tokenizer ? resolve(p.req.tokenizer) : null, summary: { ...s, bad: s.bad.slice(0, 100) } }
     ctx.store.runs.update(runId, { status: 'imported', source })

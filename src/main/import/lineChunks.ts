@@ -17,7 +17,7 @@ export interface ReadOptions {
   hash?: Hash
 }
 
-const DEFAULT_CHUNK = 4 << 20
+const DEFAULT_CHUNK = 1 << 20
 
 /**
  * Streams a file as chunks of whole lines in constant memory: one buffer of `chunkBytes` (grown

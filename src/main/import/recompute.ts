@@ -13,7 +13,7 @@ const SPEC_KEYS = ['rollouts', 'accuracy', 'length', 'planning_ratio', 'semantic
   'token_entropy_planning', 'token_entropy_execution', 'perplexity_planning', 'perplexity_execution', 'relative_perplexity_planning',
   'relative_perplexity_execution', 'high_entropy_planning_share', 'planning_high_entropy_share']
 
-function toAligned(r: RolloutRow): Aligned {
+export function toAligned(r: RolloutRow): Aligned {
   return {
     rec: {
       step: r.step, promptId: r.prompt_id, prompt: r.prompt, response: r.response, score: r.score,

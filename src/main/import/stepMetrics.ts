@@ -41,10 +41,17 @@ export class StepMetricsBook {
   }
 
   results(): StepRow[] {
-    const tracker = new RelativePerplexityTracker()
-    return this.steps.map((step) => {
-      const m = this.acc.get(step)!.result()
-      return { step, ...m, ...tracker.add(step, m) }
-    })
+    return withRelativePerplexity(this.rawResults())
   }
+
+  /** Each step's metrics on their own, in step order (no relative perplexity). */
+  rawResults(): { step: number; metrics: StepMetrics }[] {
+    return this.steps.map((step) => ({ step, metrics: this.acc.get(step)!.result() }))
+  }
+}
+
+/** Adds relative perplexity (the core's tracker) to steps given in step order. */
+export function withRelativePerplexity(steps: readonly { step: number; metrics: StepMetrics }[]): StepRow[] {
+  const tracker = new RelativePerplexityTracker()
+  return steps.map(({ step, metrics }) => ({ step, ...metrics, ...tracker.add(step, metrics) }))
 }

@@ -1,0 +1,154 @@
+// npm run bench:import — `hicra analyze` on the 200 MB verl dump (target ≥ 80 MB/s end to end) and
+// `hicra import` into SQLite on a 1 GB dump (target ≥ 40 MB/s, peak RSS < 400 MB), each run as the
+// real CLI in a child process whose peak RSS is read from /proc. Reference timed in the same run:
+// a plain Node loop that reads the same files and JSON.parses every line (the floor of any JSONL
+// importer), so the ratios say how close the whole pipeline comes to just parsing.
+// Options: --hicra "CMD" (how to run the CLI; default: node bin/hicra.mjs), --sg FILE, --gen FILE
+// (gen_verl_dump.py), --skip-big (no 1 GB import), --keep (keep the databases).
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs'
+import { tmpdir, availableParallelism } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
+const argv = process.argv.slice(2)
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(name)
+  return i >= 0 ? argv[i + 1]! : dflt
+}
+const shared = resolve(root, '..', 'shared', 'bench')
+const gen = opt('--gen', join(shared, 'gen_verl_dump.py'))
+const sg = opt('--sg', join(shared, 'sg_bench.json'))
+const hicra = opt('--hicra', `${process.execPath} ${join(root, 'bin', 'hicra.mjs')}`).split(' ')
+const data = join(root, '.bench-data')
+const small = join(data, 'verl200')
+const big = join(data, 'verl1g')
+
+function dirBytes(dir: string): number {
+  return readdirSync(dir).filter((f) => f.endsWith('.jsonl')).reduce((s, f) => s + statSync(join(dir, f)).size, 0)
+}
+
+function generate(out: string, steps: number, perStep: number, seed: number): Promise<void> {
+  return new Promise((res, rej) => {
+    const p = spawn('python3', [gen, out, '--steps', String(steps), '--per-step', String(perStep), '--seed', String(seed)], { stdio: 'inherit' })
+    p.on('exit', (c) => (c === 0 ? res() : rej(new Error(`gen_verl_dump.py exited with ${c}`))))
+  })
+}
+
+async function ensureData(): Promise<void> {
+  const jobs: Promise<void>[] = []
+  const needSmall = !existsSync(join(small, '20.jsonl'))
+  const needBig = !argv.includes('--skip-big') && !existsSync(join(big, '100.jsonl'))
+  if ((needSmall || needBig) && !existsSync(gen)) throw new Error(`${gen} is missing: pass --gen PATH/gen_verl_dump.py`)
+  if (needSmall) {
+    console.log(`generating ${small} (about 200 MB) ...`)
+    jobs.push(generate(small, 20, 5000, 0))
+  }
+  // 1 GB: five 20-step parts generated side by side (seeds 1-5), renamed into steps 1-100.
+  const parts = [1, 2, 3, 4, 5].map((k) => join(data, `verl1g-part${k}`))
+  if (needBig) {
+    console.log(`generating ${big} (about 1 GB) ...`)
+    parts.forEach((p, k) => jobs.push(generate(p, 20, 5000, k + 1)))
+  }
+  await Promise.all(jobs)
+  if (needBig) {
+    mkdirSync(big, { recursive: true })
+    parts.forEach((p, k) => {
+      for (let s = 1; s <= 20; s++) renameSync(join(p, `${s}.jsonl`), join(big, `${k * 20 + s}.jsonl`))
+      rmSync(p, { recursive: true, force: true })
+    })
+  }
+}
+
+interface Measured {
+  seconds: number
+  peakRssMb: number
+  stdout: string
+  code: number | null
+}
+
+/** Runs a child to completion, polling its peak RSS (VmHWM) from /proc. */
+function measure(cmd: string[], stdoutToNull = true): Promise<Measured> {
+  return new Promise((res) => {
+    const t0 = process.hrtime.bigint()
+    const p = spawn(cmd[0]!, cmd.slice(1), { cwd: root, stdio: ['ignore', stdoutToNull ? 'ignore' : 'pipe', 'pipe'] })
+    let peak = 0
+    let out = ''
+    let err = ''
+    p.stdout?.on('data', (d: Buffer) => (out += d.toString()))
+    p.stderr!.on('data', (d: Buffer) => (err += d.toString()))
+    const poll = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${p.pid}/status`, 'utf8'))
+        if (m) peak = Math.max(peak, Number(m[1]) / 1024)
+      } catch {
+        // exited between polls
+      }
+    }, 50)
+    p.on('exit', (code) => {
+      clearInterval(poll)
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+      if (code !== 0) console.error(err.slice(-3000))
+      res({ seconds, peakRssMb: peak, stdout: out, code })
+    })
+  })
+}
+
+const REFERENCE = `
+const fs = require('fs'), path = require('path'); const dir = process.argv[1]; let n = 0
+for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.jsonl'))) {
+  const t = fs.readFileSync(path.join(dir, f), 'utf8'); let pos = 0
+  while (pos < t.length) { let nl = t.indexOf('\\n', pos); if (nl < 0) nl = t.length
+    if (nl > pos) { try { JSON.parse(t.slice(pos, nl)); n++ } catch {} } pos = nl + 1 }
+}
+console.log(n)`
+
+async function main(): Promise<void> {
+  if (!existsSync(sg)) throw new Error(`${sg} is missing: pass --sg FILE`)
+  await ensureData()
+  const mb200 = dirBytes(small) / 1e6
+  const rows: string[][] = []
+  const row = (what: string, mb: number, m: Measured, target: string) => {
+    const rate = mb / m.seconds
+    rows.push([what, `${mb.toFixed(0)} MB`, `${m.seconds.toFixed(2)} s`, `${rate.toFixed(1)} MB/s`, `${m.peakRssMb.toFixed(0)} MB`, target,
+      m.code === 0 ? '' : `exit ${m.code}`])
+    return rate
+  }
+  console.log(`cores: ${availableParallelism()}, node ${process.version}, CLI: ${hicra.join(' ')}`)
+  const ref = await measure([process.execPath, '-e', REFERENCE, small])
+  const refRate = row('reference: read + JSON.parse every line (1 thread)', mb200, ref, '')
+  const an = await measure([...hicra, 'analyze', small, '--sg', sg, '--json'])
+  const anRate = row('hicra analyze (worker threads)', mb200, an, '≥ 80 MB/s')
+  const an1 = await measure([...hicra, 'analyze', small, '--sg', sg, '--json', '--threads', '1'])
+  row('hicra analyze --threads 1', mb200, an1, '')
+  const dbDir = join(tmpdir(), `hicra-bench-${process.pid}`)
+  mkdirSync(dbDir, { recursive: true })
+  const im200 = await measure([...hicra, 'import', small, '--db', join(dbDir, 'w200.db'), '--sg', sg])
+  row('hicra import', mb200, im200, '')
+  let imRate: number | null = null
+  let imRss: number | null = null
+  if (existsSync(join(big, '100.jsonl'))) {
+    const mb1g = dirBytes(big) / 1e6
+    const im = await measure([...hicra, 'import', big, '--db', join(dbDir, 'w1g.db'), '--sg', sg])
+    imRate = row('hicra import (1 GB)', mb1g, im, '≥ 40 MB/s, RSS < 400 MB')
+    imRss = im.peakRssMb
+    const dbSize = statSync(join(dbDir, 'w1g.db')).size + (existsSync(join(dbDir, 'w1g.db-wal')) ? statSync(join(dbDir, 'w1g.db-wal')).size : 0)
+    console.log(`1 GB import: database ${(dbSize / 1e6).toFixed(0)} MB`)
+  }
+  if (!argv.includes('--keep')) rmSync(dbDir, { recursive: true, force: true })
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  console.log(['what', 'input', 'wall', 'rate', 'peak RSS', 'target', ''].map((h, i) => h.padEnd(widths[i] ?? 0)).join('  '))
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '))
+  console.log(`analyze: ${anRate.toFixed(1)} MB/s = ${(anRate / refRate).toFixed(2)}× the parse-only reference; ` +
+    `${anRate >= 80 ? 'meets' : 'misses'} the 80 MB/s target here`)
+  if (imRate !== null && imRss !== null) {
+    console.log(`import 1 GB: ${imRate.toFixed(1)} MB/s = ${(imRate / refRate).toFixed(2)}× the reference, peak RSS ${imRss.toFixed(0)} MB; ` +
+      `${imRate >= 40 && imRss < 400 ? 'meets' : 'misses'} the 40 MB/s / 400 MB target here`)
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : e)
+  process.exit(1)
+})

@@ -1,0 +1,35 @@
+import { compileMatcher, type StepMetrics } from '../../core'
+import type { Tokenizer } from '@huggingface/tokenizers'
+import { RecordExtractor } from './records'
+import { BadLines, scanFiles } from './scan'
+import { StepMetricsBook } from './stepMetrics'
+import type { FieldMapping } from './mapping'
+import type { SourceFile } from './sources'
+
+/** What one file contributes to an analysis: its steps' metrics (before relative perplexity). */
+export interface FileMetrics {
+  steps: { step: number; metrics: StepMetrics }[]
+  rollouts: number
+  bad: BadLines
+  mapping: { record: FieldMapping; rollout: FieldMapping }
+}
+
+/**
+ * The metrics of one file's steps on their own. Used by the analysis workers: when no step spans
+ * two files (verl, checkpoints), the per-file results are the per-step results.
+ */
+export async function fileMetrics(file: SourceFile, phrases: string[], mapping: FieldMapping, tokenizer: Tokenizer | null,
+  onBytes: (bytesDone: number) => void): Promise<FileMetrics> {
+  const extractor = new RecordExtractor(mapping)
+  const book = new StepMetricsBook(compileMatcher(phrases))
+  const bad = new BadLines()
+  let rollouts = 0
+  for await (const ev of scanFiles([file], { extractor, tokenizer })) {
+    if (ev.type !== 'batch') continue
+    for (const row of ev.rows) book.add(row)
+    rollouts += ev.rows.length
+    bad.add(ev.bad)
+    onBytes(ev.bytesDone)
+  }
+  return { steps: book.rawResults(), rollouts, bad, mapping: extractor.resolved() }
+}

@@ -1,0 +1,62 @@
+import { parentPort, workerData } from 'node:worker_threads'
+import { readRows } from './rowSource'
+import { readTokenizer } from './tokenizer'
+import type { SourceFile } from './sources'
+import type { FieldMapping } from './mapping'
+
+// One import worker: reads the files the writer hands it, one at a time, and posts each chunk's
+// rows (with planning masks) and each file's step metrics. It keeps at most `credits` batches
+// unacknowledged, so a slow writer holds the readers back instead of filling memory.
+const data = workerData as { phrases: string[]; mapping: FieldMapping; tokenizer: string | null; credits: number }
+const tokenizer = data.tokenizer ? readTokenizer(data.tokenizer) : null
+const port = parentPort!
+let credits = data.credits
+let waiting: (() => void) | null = null
+const files: { index: number; file: SourceFile }[] = []
+let wakeFiles: (() => void) | null = null
+let closing = false
+
+port.on('message', (m: { type: 'file'; index: number; file: SourceFile } | { type: 'ack' } | { type: 'end' }) => {
+  if (m.type === 'ack') {
+    credits++
+    waiting?.()
+  } else if (m.type === 'file') {
+    files.push(m)
+    wakeFiles?.()
+  } else {
+    closing = true
+    wakeFiles?.()
+  }
+})
+
+async function main(): Promise<void> {
+  let mapping: unknown = null
+  for (;;) {
+    const f = files.shift()
+    if (!f) {
+      if (closing) break
+      await new Promise<void>((r) => (wakeFiles = r))
+      wakeFiles = null
+      continue
+    }
+    for await (const ev of readRows([f.file], data.phrases, data.mapping, tokenizer, undefined, () => f.index)) {
+      if (ev.type === 'end') {
+        mapping = ev.mapping
+        continue
+      }
+      if (ev.type === 'rows') {
+        while (credits <= 0) {
+          await new Promise<void>((r) => (waiting = r))
+          waiting = null
+        }
+        credits--
+      }
+      port.postMessage(ev)
+    }
+  }
+  port.postMessage({ type: 'end', mapping })
+  port.close()
+}
+
+port.postMessage({ type: 'ready' })
+main().catch((e: Error) => port.postMessage({ type: 'error', message: e.message }))

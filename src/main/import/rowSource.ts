@@ -1,0 +1,163 @@
+import { Worker } from 'node:worker_threads'
+import { compileMatcher, planningMask, type SgMatcher, type StepMetrics } from '../../core'
+import type { Tokenizer } from '@huggingface/tokenizers'
+import type { NewRollout } from '../store/rollouts'
+import { RecordExtractor } from './records'
+import { scanFiles, type BadLine, type Row } from './scan'
+import { StepMetricsBook, withRelativePerplexity, type StepRow } from './stepMetrics'
+import type { FieldMapping } from './mapping'
+import type { SourceFile } from './sources'
+
+/** What an import writes, produced on this thread or on worker threads. */
+export type RowEvent =
+  | { type: 'rows'; file: number; rows: NewRollout[]; labels: (string | null)[]; bad: BadLine[]; bytes: number }
+  | { type: 'fileEnd'; file: number; hash: string; lines: number; rows: number; skipped: number }
+  /** steps: null when a step spans files read on different threads (compute them from the stored rows). */
+  | { type: 'end'; steps: StepRow[] | null; mapping: { record: FieldMapping; rollout: FieldMapping } }
+
+/** A stored rollout from an aligned one: its planning mask over tokens and its has-SG flag. */
+export function toNewRollout(a: Row, occurrences: number, matcher: SgMatcher): NewRollout {
+  const r = a.rec
+  const mask = a.starts && a.ends ? planningMask(a.starts, a.ends, occurrences > 0 ? matcher.findOccurrences(r.response) : []) : null
+  return {
+    step: r.step, promptId: r.promptId, prompt: r.prompt, response: r.response, score: r.score, correct: r.correct,
+    answer: r.answer, gold: r.gold, nTokens: a.nTokens, tokenStarts: a.starts, tokenEnds: a.ends,
+    logprobs: a.logprobs, entropies: a.entropies, planningMask: mask, hasSg: occurrences > 0
+  }
+}
+
+/**
+ * Reads files in order on this thread, each scanned chunk becoming one `rows` event; `bytes` is
+ * the bytes read so far over all files. With `perFileSteps`, each file's step metrics are kept
+ * apart and returned raw (a worker's job); otherwise all files feed one book.
+ */
+export async function* readRows(files: readonly SourceFile[], phrases: string[], mapping: FieldMapping, tokenizer: Tokenizer | null,
+  signal?: AbortSignal, fileIndex?: (i: number) => number): AsyncGenerator<RowEvent | { type: 'fileSteps'; file: number; steps: { step: number; metrics: StepMetrics }[] }> {
+  const matcher = compileMatcher(phrases)
+  let book = new StepMetricsBook(matcher)
+  const extractor = new RecordExtractor(mapping)
+  const index = new Map(files.map((f, i) => [f, i]))
+  const idx = (f: SourceFile) => (fileIndex ? fileIndex(index.get(f)!) : index.get(f)!)
+  for await (const ev of scanFiles(files, { extractor, tokenizer, signal, hash: true })) {
+    if (ev.type === 'batch') {
+      const rows: NewRollout[] = new Array(ev.rows.length)
+      const labels: (string | null)[] = new Array(ev.rows.length)
+      for (let i = 0; i < ev.rows.length; i++) {
+        const a = ev.rows[i]!
+        rows[i] = toNewRollout(a, book.add(a), matcher)
+        labels[i] = a.rec.errorType
+      }
+      yield { type: 'rows', file: idx(ev.file), rows, labels, bad: ev.bad, bytes: ev.bytesDone }
+    } else {
+      yield { type: 'fileEnd', file: idx(ev.file), hash: ev.hash, lines: ev.lines, rows: ev.rows, skipped: ev.skipped }
+      if (fileIndex) {
+        yield { type: 'fileSteps', file: idx(ev.file), steps: book.rawResults() }
+        book = new StepMetricsBook(matcher)
+      }
+    }
+  }
+  if (!fileIndex) yield { type: 'end', steps: book.results(), mapping: extractor.resolved() }
+  else yield { type: 'end', steps: null, mapping: extractor.resolved() }
+}
+
+const workerUrl = new URL('./importWorker.mjs', import.meta.url)
+/** Batches a worker may have in flight before it waits for the writer (bounds memory). */
+export const CREDITS = 2
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 512, maxYoungGenerationSizeMb: 8 }
+
+type WorkerMsg =
+  | { type: 'ready' }
+  | (RowEvent & { type: 'rows' })
+  | (RowEvent & { type: 'fileEnd' })
+  | { type: 'fileSteps'; file: number; steps: { step: number; metrics: StepMetrics }[] }
+  | { type: 'end'; mapping: { record: FieldMapping; rollout: FieldMapping } }
+  | { type: 'error'; message: string }
+
+/**
+ * The same events from `threads` worker threads, a file at a time each (largest first): parsing,
+ * matching and step metrics run beside the thread that writes SQLite. `bytes` in `rows` events is
+ * the total over all files. Step metrics are exact per file; when a step turns out to span two
+ * files, `end` carries null and the caller computes the metrics from the stored rows.
+ */
+export async function* readRowsParallel(files: readonly SourceFile[], phrases: string[], mapping: FieldMapping, tokenizerPath: string | null,
+  threads: number, signal?: AbortSignal): AsyncGenerator<RowEvent> {
+  const queue: WorkerMsg[] = []
+  let wake: (() => void) | null = null
+  const push = (m: WorkerMsg) => {
+    queue.push(m)
+    wake?.()
+  }
+  const order = files.map((_, i) => i).sort((a, b) => files[b]!.size - files[a]!.size)
+  let next = 0
+  const workers: Worker[] = []
+  const nWorkers = Math.min(threads, files.length)
+  let ended = 0
+  let error: Error | null = null
+  const progress = new Float64Array(files.length)
+  const feed = (w: Worker) => {
+    if (next < order.length) {
+      const i = order[next++]!
+      w.postMessage({ type: 'file', index: i, file: files[i] })
+    } else w.postMessage({ type: 'end' })
+  }
+  const owner = new Map<number, Worker>()
+  for (let t = 0; t < nWorkers; t++) {
+    // Small heaps: each worker holds one chunk at a time, and a low limit makes V8 collect early
+    // instead of growing every thread's heap (peak RSS is the sum over threads).
+    const w = new Worker(workerUrl, { workerData: { phrases, mapping, tokenizer: tokenizerPath, credits: CREDITS }, resourceLimits: WORKER_LIMITS })
+    workers.push(w)
+    w.on('error', (e) => {
+      error = e
+      wake?.()
+    })
+    w.on('message', (m: WorkerMsg) => {
+      if (m.type === 'ready') feed(w)
+      else {
+        if (m.type === 'rows') owner.set(m.file, w)
+        push(m)
+        if (m.type === 'fileSteps') feed(w)
+      }
+    })
+  }
+  const abort = () => {
+    error = error ?? new Error('cancelled')
+    wake?.()
+  }
+  signal?.addEventListener('abort', abort, { once: true })
+  const steps = new Map<number, StepMetrics>()
+  let collided = false
+  let mapping0: { record: FieldMapping; rollout: FieldMapping } | null = null
+  try {
+    while (ended < nWorkers) {
+      if (error) throw error
+      const m = queue.shift()
+      if (!m) {
+        await new Promise<void>((r) => (wake = r))
+        wake = null
+        continue
+      }
+      if (m.type === 'error') throw new Error(m.message)
+      if (m.type === 'end') {
+        ended++
+        mapping0 = mapping0 ?? m.mapping
+      } else if (m.type === 'fileSteps') {
+        for (const s of m.steps) {
+          if (steps.has(s.step)) collided = true
+          steps.set(s.step, s.metrics)
+        }
+      } else if (m.type === 'rows') {
+        progress[m.file] = m.bytes
+        let sum = 0
+        for (let i = 0; i < progress.length; i++) sum += progress[i]!
+        yield { ...m, bytes: sum }
+        // The writer has taken this batch: give the worker its credit back.
+        owner.get(m.file)!.postMessage({ type: 'ack' })
+      } else if (m.type === 'fileEnd') yield m
+    }
+  } finally {
+    signal?.removeEventListener('abort', abort)
+    for (const w of workers) void w.terminate()
+  }
+  const sorted = [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([step, metrics]) => ({ step, metrics }))
+  yield { type: 'end', steps: collided ? null : withRelativePerplexity(sorted), mapping: mapping0 ?? { record: mapping, rollout: {} } }
+}
