@@ -82,12 +82,15 @@ export class ErrorLabelsRepo {
    * label; a single source counts only that source's labels. Type null = no such label.
    */
   counts(runId: number, source: LabelFilter, stepMin?: number, stepMax?: number): { step: number; type: string | null; n: number }[] {
-    const labelExpr = source === 'effective'
+    // The label is picked once per failure in the inner query (grouping on a correlated subquery
+    // would evaluate it twice).
+    const label = source === 'effective'
       ? `(SELECT l.error_type FROM error_labels l WHERE l.rollout_id = r.id ORDER BY ${PRIORITY_SQL} LIMIT 1)`
       : '(SELECT l.error_type FROM error_labels l WHERE l.rollout_id = r.id AND l.source = @source)'
-    return this.db.prepare(`SELECT r.step AS step, ${labelExpr} AS type, count(*) AS n FROM rollouts r
-      WHERE r.run_id = @run AND ${FAILED_SQL} AND r.step BETWEEN @lo AND @hi
-      GROUP BY r.step, type ORDER BY r.step`).all({
+    return this.db.prepare(`SELECT step, type, count(*) AS n FROM (
+        SELECT r.step AS step, ${label} AS type FROM rollouts r
+        WHERE r.run_id = @run AND ${FAILED_SQL} AND r.step BETWEEN @lo AND @hi)
+      GROUP BY step, type ORDER BY step`).all({
       run: runId, source, lo: stepMin === undefined ? -1e15 : Math.ceil(stepMin), hi: stepMax === undefined ? 1e15 : Math.floor(stepMax)
     }) as { step: number; type: string | null; n: number }[]
   }

@@ -152,6 +152,15 @@ CREATE TABLE settings (
   value  TEXT NOT NULL
 ) WITHOUT ROWID;
 `
+  },
+  {
+    version: 3,
+    name: 'rollout outcome index',
+    // Failure counts and the labelling queue read only (run, step, correct, score); covering them
+    // keeps those queries off the rows' response text and token blobs.
+    sql: `
+CREATE INDEX rollouts_run_outcome ON rollouts(run_id, step, correct, score);
+`
   }
 ]
 
