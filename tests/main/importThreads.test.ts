@@ -1,0 +1,70 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { createBackend } from '../../src/main/backend'
+import { importResult } from '../../src/main/import/importer'
+import { analyzeFiles } from '../../src/main/import/analyze'
+import { parseSgSetJson } from '../../src/core'
+import { genVerlDump } from '../helpers/genVerl'
+import { tempDir } from '../helpers/tmp'
+
+const FIX = resolve(__dirname, '..', 'fixtures', 'import')
+const SG = join(FIX, 'sg.json')
+const phrases = parseSgSetJson(readFileSync(SG, 'utf8')).grams.map((g) => g.phrase)
+const tmp = tempDir('hicra-threads-')
+afterAll(() => tmp.cleanup())
+
+async function importWith(threads: number, db: string, paths: string[]) {
+  process.env.HICRA_IMPORT_THREADS = String(threads)
+  const b = createBackend(db, { transport: 'cli' })
+  try {
+    const r = await b.invoke('import/start', { paths, sg: SG })
+    if (!r.ok) throw new Error(r.error.message)
+    const s = await importResult((r.value as { jobId: number }).jobId)!
+    const metrics = [...b.ctx.store.metrics.all(s.runId!)].map(({ step, key, value }) => ({ step, key, value }))
+    const rows = b.ctx.store.db.prepare('SELECT step, response, has_sg FROM rollouts ORDER BY step, id').all()
+    return { s, metrics, rows }
+  } finally {
+    delete process.env.HICRA_IMPORT_THREADS
+    b.close()
+  }
+}
+
+describe('worker threads give the same import and analysis as one thread', () => {
+  const dump = join(tmp.dir, 'dump')
+  genVerlDump(dump, { steps: 5, perStep: 400, badLines: 1 })
+
+  it('import on 3 worker threads stores the same rows and metrics as on one', async () => {
+    const one = await importWith(1, join(tmp.dir, 'a.db'), [dump])
+    const three = await importWith(3, join(tmp.dir, 'b.db'), [dump])
+    expect(three.s.rollouts).toBe(one.s.rollouts)
+    expect(three.s.skippedByKind).toEqual({ 'malformed JSON': 5 })
+    expect(three.s.bad.map((b) => `${b.file}:${b.line}`).sort()).toEqual(one.s.bad.map((b) => `${b.file}:${b.line}`).sort())
+    expect(three.rows).toEqual(one.rows)
+    expect(three.metrics).toEqual(one.metrics)
+  })
+
+  it('a step spread over two files: metrics from the stored rows, equal to one thread', async () => {
+    const dir = join(tmp.dir, 'spread')
+    mkdirSync(dir)
+    const lines = readFileSync(join(dump, '1.jsonl'), 'utf8').trim().split('\n')
+    writeFileSync(join(dir, 'a.jsonl'), lines.slice(0, 200).join('\n') + '\n')
+    writeFileSync(join(dir, 'b.jsonl'), lines.slice(200).join('\n') + '\n')
+    const one = await importWith(1, join(tmp.dir, 'c.db'), [dir])
+    const two = await importWith(2, join(tmp.dir, 'd.db'), [dir])
+    expect(two.s.steps).toBe(1)
+    expect(two.metrics).toEqual(one.metrics)
+    const a1 = await analyzeFiles({ paths: [dir], phrases, threads: 1 })
+    const a2 = await analyzeFiles({ paths: [dir], phrases, threads: 2 })
+    expect(a2.steps).toEqual(a1.steps)
+    expect(a1.steps[0]!.accuracy).toBe(one.metrics.find((m) => m.key === 'accuracy')!.value)
+  })
+
+  it('analyze on worker threads equals one thread', async () => {
+    const a1 = await analyzeFiles({ paths: [dump], phrases, threads: 1 })
+    const a3 = await analyzeFiles({ paths: [dump], phrases, threads: 3 })
+    expect(a3.steps).toEqual(a1.steps)
+    expect(a3.rollouts).toBe(a1.rollouts)
+    expect(a3.bad.total).toBe(5)
+  })
+})
