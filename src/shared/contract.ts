@@ -8,6 +8,7 @@ import { importChannels } from './api/import'
 import { rolloutsChannels } from './api/rollouts'
 import { errorsChannels } from './api/errors'
 import { sgChannels } from './api/sg'
+import { trainChannels } from './api/train'
 
 /**
  * The one API contract: `'area/verb'` → request schema and response type. Main registers a handler
@@ -19,6 +20,7 @@ export const channels = {
   ...runsChannels,
   ...metricsChannels,
   ...jobsChannels,
+  ...trainChannels,
   ...importChannels,
   ...rolloutsChannels,
   ...errorsChannels,

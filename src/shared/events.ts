@@ -1,4 +1,5 @@
 import type { JobProgress } from './api/jobs'
+import type { TrainStepPayload } from './api/train'
 
 /** Events the back end pushes to every window (IPC) or SSE client (HTTP). */
 export interface EventMap {
@@ -9,7 +10,9 @@ export interface EventMap {
   'metrics/appended': { runId: number; steps: number[] }
   /** Error labels of a run changed (a label set, a rules or judge chunk stored); Figure 3 re-queries. */
   'errors/changed': { runId: number }
+  /** A training run reported a step (its metrics; rollouts are in the store). */
+  'train/step': TrainStepPayload
 }
 
 export type EventName = keyof EventMap
-export const eventNames: readonly EventName[] = ['jobs/progress', 'runs/changed', 'metrics/appended', 'errors/changed']
+export const eventNames: readonly EventName[] = ['jobs/progress', 'runs/changed', 'metrics/appended', 'errors/changed', 'train/step']

@@ -7,6 +7,7 @@ import { importHandlers } from './import'
 import { rolloutsHandlers } from './rollouts'
 import { errorsHandlers } from './errors'
 import { sgHandlers } from './sg'
+import { trainHandlers } from './train'
 
 /** The back end: one handler per contract channel, shared by IPC, HTTP and the CLI. */
 export const handlers: Handlers = {
@@ -14,6 +15,7 @@ export const handlers: Handlers = {
   ...runsHandlers,
   ...metricsHandlers,
   ...jobsHandlers,
+  ...trainHandlers,
   ...importHandlers,
   ...rolloutsHandlers,
   ...errorsHandlers,

@@ -1,0 +1,61 @@
+import { ApiError } from '../../shared/errors'
+import type { HandlersOf } from './types'
+import { launch, liveRun } from '../train/runner'
+
+// train/*: a training run is a run of kind 'train' whose worker thread is supervised by a job.
+
+const RESTARTABLE = new Set(['interrupted', 'stopped', 'failed', 'created'])
+
+export const trainHandlers: HandlersOf<'train/start' | 'train/stop' | 'train/pause' | 'train/resume'> = {
+  'train/start': (req, ctx) => {
+    const c = req.config
+    const run = ctx.store.runs.create({
+      name: req.name ?? `${c.task} ${c.algo} seed ${c.seed}`,
+      kind: 'train',
+      status: 'created',
+      backend: ctx.backend(),
+      tags: req.tags ?? [c.task, c.algo],
+      config: c
+    })
+    ctx.events.emit('runs/changed', { runId: run.id, change: 'created' })
+    const entry = launch(ctx, run.id, c, false)
+    return { runId: run.id, jobId: entry.jobId }
+  },
+
+  'train/stop': (req, ctx) => {
+    const entry = liveRun(req.runId)
+    if (!entry) {
+      if (!ctx.store.runs.get(req.runId)) throw new ApiError('not_found', `run ${req.runId} does not exist`, 'runId')
+      return { stopping: false }
+    }
+    entry.stopRequested = true
+    entry.worker?.send({ type: 'stop' })
+    return { stopping: true }
+  },
+
+  'train/pause': (req, ctx) => {
+    const entry = liveRun(req.runId)
+    if (!entry) {
+      if (!ctx.store.runs.get(req.runId)) throw new ApiError('not_found', `run ${req.runId} does not exist`, 'runId')
+      throw new ApiError('conflict', `run ${req.runId} is not training in this process`, 'runId')
+    }
+    entry.worker?.send({ type: 'pause' })
+    return { paused: true }
+  },
+
+  'train/resume': (req, ctx) => {
+    const entry = liveRun(req.runId)
+    if (entry) {
+      entry.worker?.send({ type: 'resume' })
+      return { resumed: true, restarted: false, jobId: entry.jobId }
+    }
+    const run = ctx.store.runs.detail(req.runId)
+    if (!run) throw new ApiError('not_found', `run ${req.runId} does not exist`, 'runId')
+    if (run.kind !== 'train') throw new ApiError('invalid_argument', `run ${req.runId} is an imported run, not a training run`, 'runId')
+    if (!RESTARTABLE.has(run.status)) throw new ApiError('conflict', `run ${req.runId} is ${run.status}; only interrupted, stopped or failed runs restart`, 'runId')
+    // The stored config is the parsed one plus what the trainer added (parameters, vocab).
+    const { parameters: _p, vocab: _v, ...config } = (run.config ?? {}) as Record<string, unknown>
+    const restarted = launch(ctx, req.runId, config, true)
+    return { resumed: true, restarted: true, jobId: restarted.jobId }
+  }
+}

@@ -1,0 +1,198 @@
+import { mkdirSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
+import { tmpdir } from 'node:os'
+import type { TrainConfig, TrainConfigInput } from '../../engine/config'
+import type { RolloutRecord, TrainStartInfo, TrainStepEvent, WorkerEvent } from '../../engine/protocol'
+import { startTrainingWorker, type TrainingWorker } from '../../engine/workerHost'
+import type { SgCategory } from '../../core/strategicGrams'
+import type { BackendContext } from '../context'
+import type { JobHandle } from '../jobs'
+
+// Training runs in the back end: each run trains in its own worker thread (src/engine/worker.ts),
+// and this side persists what it reports: the run record (backend, config, status), every step's
+// metrics, the step's rollouts with their per-token arrays and true error types (source `truth`),
+// and the task's Strategic Gram set. Events go out as `train/step`, `metrics/appended` and
+// `jobs/progress`, so the GUI updates live.
+
+interface LiveRun {
+  runId: number
+  jobId: number
+  worker: TrainingWorker | null
+  stopRequested: boolean
+  paused: boolean
+  done: Promise<TrainOutcome>
+}
+
+export interface TrainOutcome {
+  runId: number
+  status: 'completed' | 'stopped' | 'failed' | 'interrupted'
+  lastStep: number
+  error: string | null
+  backend: string | null
+}
+
+const live = new Map<number, LiveRun>()
+
+/** Checkpoints and the cached base policies live beside the workspace database. */
+export function trainingWorkspace(dbPath: string): string {
+  const dir = dbPath === ':memory:' || dbPath === '' ? join(tmpdir(), `hicra-train-${process.pid}`) : join(dirname(dbPath), `${basename(dbPath)}.train`)
+  mkdirSync(dir, { recursive: true })
+  return dir
+}
+
+export function liveRun(runId: number): LiveRun | undefined {
+  return live.get(runId)
+}
+
+export function trainOutcome(runId: number): Promise<TrainOutcome> | undefined {
+  return live.get(runId)?.done
+}
+
+function ensureSgSet(ctx: BackendContext, info: TrainStartInfo): { id: number; version: number } {
+  const name = `task:${info.sgSet.name}`
+  const existing = ctx.store.sgSets.byName(name)
+  if (existing) {
+    const d = ctx.store.sgSets.get(existing.id)
+    return { id: d.id, version: d.version }
+  }
+  const grams = info.sgSet.grams.map((g) => ({ phrase: g.phrase, category: g.category as SgCategory, source: 'seed' as const }))
+  const d = ctx.store.sgSets.create(name, grams, { note: `Strategic Grams of the synthetic task '${info.sgSet.name}'`, message: 'from the task' })
+  return { id: d.id, version: d.version }
+}
+
+function persistStep(ctx: BackendContext, runId: number, e: TrainStepEvent): void {
+  const points = Object.entries(e.metrics).map(([key, value]) => ({ key, step: e.step, value }))
+  const db = ctx.store.db
+  db.transaction(() => {
+    ctx.store.metrics.append(runId, points)
+    for (const r of e.rollouts) insertRollout(ctx, runId, e.step, r)
+  })()
+}
+
+function insertRollout(ctx: BackendContext, runId: number, step: number, r: RolloutRecord): void {
+  const id = ctx.store.rollouts.insert(runId, {
+    step,
+    promptId: r.promptId,
+    prompt: r.prompt,
+    response: r.response,
+    score: r.reward,
+    correct: r.correct,
+    answer: r.answer,
+    gold: r.gold,
+    nTokens: r.tokenIds.length,
+    tokenStarts: r.tokenStarts,
+    tokenEnds: r.tokenEnds,
+    logprobs: r.logprobs,
+    entropies: r.entropies,
+    planningMask: r.planningMask,
+    hasSg: r.planningMask.some((x) => x === 1)
+  })
+  if (r.errorType) ctx.store.rollouts.label(id, 'truth', r.errorType)
+}
+
+/**
+ * Starts (or, with `resume`, restarts from its last checkpoint) the training of a run in a worker
+ * thread under a job. The returned promise settles when the worker is gone.
+ */
+export function launch(ctx: BackendContext, runId: number, config: TrainConfig | TrainConfigInput, resume: boolean): LiveRun {
+  const total = (config as TrainConfig).steps ?? null
+  const job = ctx.jobs.run('train', { runId, unit: 'steps', total, params: { runId, resume } }, (h) => supervise(ctx, runId, config, resume, h, entry))
+  const entry: LiveRun = { runId, jobId: job.jobId, worker: null, stopRequested: false, paused: false, done: job.done }
+  live.set(runId, entry)
+  void job.done.catch(() => undefined).finally(() => {
+    if (live.get(runId) === entry) live.delete(runId)
+  })
+  return entry
+}
+
+function supervise(ctx: BackendContext, runId: number, config: unknown, resume: boolean, h: JobHandle, entry: LiveRun): Promise<TrainOutcome> {
+  ctx.store.runs.update(runId, { status: 'running', error: null })
+  ctx.store.runs.claim(runId)
+  ctx.events.emit('runs/changed', { runId, change: 'updated' })
+  let lastStep = 0
+  let backend: string | null = null
+  let ended: TrainOutcome | null = null
+  let total: number | null = null
+  let persistError: Error | null = null
+  return new Promise<TrainOutcome>((resolve, reject) => {
+    const onEvent = (m: WorkerEvent) => {
+      try {
+        handle(m)
+      } catch (e) {
+        // A write that failed (disk full, locked database) stops the run rather than losing data silently.
+        persistError = e instanceof Error ? e : new Error(String(e))
+        entry.worker?.send({ type: 'stop' })
+      }
+    }
+    const handle = (m: WorkerEvent) => {
+      switch (m.type) {
+        case 'start': {
+          backend = m.info.backend
+          total = m.info.config.steps
+          const sg = ensureSgSet(ctx, m.info)
+          ctx.store.runs.update(runId, {
+            backend: m.info.backend,
+            config: { ...m.info.config, parameters: m.info.parameters, vocab: m.info.vocab },
+            sgSetId: sg.id,
+            sgSetVersion: sg.version
+          })
+          ctx.events.emit('runs/changed', { runId, change: 'updated' })
+          h.progress(m.info.startStep - 1, total, resume ? `resumed at step ${m.info.startStep}` : 'starting')
+          return
+        }
+        case 'warmup':
+          h.progress(0, total, m.progress.cached ? 'base policy from cache' : `warm-up ${m.progress.step}/${m.progress.steps} (loss ${m.progress.loss.toFixed(3)})`)
+          return
+        case 'step': {
+          persistStep(ctx, runId, m.event)
+          lastStep = m.event.step
+          ctx.events.emit('train/step', { runId, step: m.event.step, metrics: m.event.metrics })
+          ctx.events.emit('metrics/appended', { runId, steps: [m.event.step] })
+          const acc = m.event.metrics.accuracy
+          h.progress(m.event.step, total, acc === undefined ? null : `accuracy ${acc.toFixed(3)}`)
+          return
+        }
+        case 'checkpoint':
+          ctx.store.runs.update(runId, { source: { checkpoint: m.event.path, checkpointStep: m.event.step } })
+          return
+        case 'paused':
+          entry.paused = m.paused
+          ctx.store.runs.update(runId, { status: m.paused ? 'paused' : 'running' })
+          ctx.events.emit('runs/changed', { runId, change: 'updated' })
+          return
+        case 'end':
+          ended = { runId, status: m.event.status, lastStep: m.event.lastStep, error: null, backend }
+          return
+        case 'error':
+          ended = { runId, status: 'failed', lastStep: m.event.lastStep, error: `${m.event.code}: ${m.event.message}`, backend }
+          return
+      }
+    }
+    const onExit = (code: number, err: Error | null) => {
+      const outcome: TrainOutcome = ended ?? {
+        runId,
+        status: 'interrupted',
+        lastStep,
+        error: err ? err.message : `the training worker exited (code ${code}) without finishing`,
+        backend
+      }
+      if (persistError) {
+        outcome.status = 'failed'
+        outcome.error = `could not store step results: ${persistError.message}`
+      }
+      ctx.store.runs.update(runId, { status: outcome.status, error: outcome.error })
+      ctx.events.emit('runs/changed', { runId, change: 'updated' })
+      if (outcome.status === 'failed' || outcome.status === 'interrupted') reject(new Error(outcome.error ?? outcome.status))
+      else resolve(outcome)
+    }
+    h.signal.addEventListener('abort', () => {
+      entry.stopRequested = true
+      entry.worker?.send({ type: 'stop' })
+    })
+    entry.worker = startTrainingWorker(
+      { type: 'start', config, runId: String(runId), workspace: trainingWorkspace(ctx.store.path), resume },
+      onEvent,
+      onExit
+    )
+  })
+}
