@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium || !hasBuild)('app shell in Chromium', () => {
 
   it('navigates every section', async () => {
     for (const [nav, marker] of [['compare', 'compare-empty'], ['grams', 'grams-empty'], ['errors', 'errors-empty'],
-      ['train', 'train-empty'], ['settings', 'about'], ['runs', 'runs-empty']] as const) {
+      ['train', 'train-form'], ['settings', 'about'], ['runs', 'runs-empty']] as const) {
       await page.getByTestId(`nav-${nav}`).click()
       await page.getByTestId(marker).waitFor()
       expect(page.url()).toContain(`#/${nav}`)

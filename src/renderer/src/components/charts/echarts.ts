@@ -18,6 +18,8 @@ interface ChartTiming {
   /** ms the `metrics/series` call took. */
   queryMs: number
   points: number
+  /** Buckets per series asked of `metrics/series`. */
+  maxPoints: number
 }
 
 declare global {

@@ -1,0 +1,74 @@
+import { z } from 'zod'
+import { ALGOS, BACKENDS, TASKS, TrainConfigSchema, type TrainConfig, type TrainConfigInput } from '../../../engine/config'
+
+// The page's CSP forbids eval; zod would otherwise probe `new Function` and log a CSP violation.
+z.config({ jitless: true })
+
+export { ALGOS, BACKENDS, TASKS }
+
+/** Model sizes offered by the form: layers × width × heads of the policy transformer. */
+export const MODEL_SIZES = {
+  tiny: { layers: 1, dModel: 64, heads: 4 },
+  small: { layers: 2, dModel: 128, heads: 4 },
+  medium: { layers: 4, dModel: 256, heads: 8 },
+  large: { layers: 6, dModel: 512, heads: 8 }
+} as const
+export type ModelSize = keyof typeof MODEL_SIZES
+
+export const ALGO_LABELS: Record<(typeof ALGOS)[number], string> = {
+  grpo: 'GRPO',
+  entropy: 'GRPO + entropy bonus',
+  hicra: 'HICRA (A + α|A| on planning tokens)',
+  highent: 'high-entropy tokens only'
+}
+
+export interface TrainForm {
+  name: string
+  task: (typeof TASKS)[number]
+  algo: (typeof ALGOS)[number]
+  alpha: number
+  groupSize: number
+  batchPrompts: number
+  steps: number
+  seed: number
+  modelSize: ModelSize
+  backend: (typeof BACKENDS)[number]
+}
+
+/** The form's starting values: the engine's own defaults. */
+export function defaultForm(): TrainForm {
+  const d = TrainConfigSchema.parse({})
+  const size = (Object.keys(MODEL_SIZES) as ModelSize[]).find((k) =>
+    MODEL_SIZES[k].layers === d.model.layers && MODEL_SIZES[k].dModel === d.model.dModel && MODEL_SIZES[k].heads === d.model.heads) ?? 'small'
+  return {
+    name: '', task: d.task, algo: d.algo, alpha: d.alpha, groupSize: d.groupSize, batchPrompts: d.batchPrompts,
+    steps: d.steps, seed: d.seed, modelSize: size, backend: d.backend
+  }
+}
+
+export function formToConfig(f: TrainForm): TrainConfigInput {
+  return {
+    task: f.task, algo: f.algo, alpha: f.alpha, groupSize: f.groupSize, batchPrompts: f.batchPrompts,
+    steps: f.steps, seed: f.seed, backend: f.backend, model: { ...MODEL_SIZES[f.modelSize] }
+  }
+}
+
+const FIELD_OF: Record<string, keyof TrainForm> = { model: 'modelSize' }
+
+/**
+ * Validates the form with the engine's own schema (the one its API handler and worker use), so the
+ * form refuses exactly what the engine would, and says which field is wrong.
+ */
+export function validateTrainForm(f: TrainForm): { config: TrainConfig | null; errors: Partial<Record<keyof TrainForm, string>> } {
+  const errors: Partial<Record<keyof TrainForm, string>> = {}
+  if (f.name.length > 200) errors.name = 'must be at most 200 characters'
+  const r = TrainConfigSchema.safeParse(formToConfig(f))
+  if (!r.success) {
+    for (const issue of r.error.issues) {
+      const head = String(issue.path[0] ?? '')
+      const field = (FIELD_OF[head] ?? head) as keyof TrainForm
+      errors[field] ??= field === 'modelSize' ? `${issue.path.join('.')}: ${issue.message}` : issue.message
+    }
+  }
+  return { config: r.success && Object.keys(errors).length === 0 ? r.data : null, errors }
+}
