@@ -58,6 +58,22 @@ describe('rule-based pre-labels', () => {
     expect(arithmeticSlip('1.5 + 2 = 3.5, then 3 + 4 = 8 cm')).toMatchObject({ equation: '3 + 4 = 8' })
   })
 
+  it('reads LaTeX the way models write it (cases from real PPO and MATH traces)', () => {
+    // Products of several factors, thousands separators and percentages are not single equations.
+    expect(arithmeticSlip('\\[\n\\text{Total} = 10 \\times 3 \\times 25 = 750\n\\]')).toBeNull()
+    expect(arithmeticSlip('\\[2 \\cdot 3 \\cdot 4 \\cdot 5 + 1 = 121.\\]')).toBeNull()
+    expect(arithmeticSlip('Her brother earns \\(2 \\times 5000 = 10,\\!000\\) dollars')).toBeNull()
+    expect(arithmeticSlip('\\( 5,\\!000 \\times 0.025 = 125 \\)')).toBeNull()
+    expect(arithmeticSlip('\\( 8,\\!000 + 96 = 8,\\!096 \\)')).toBeNull()
+    expect(arithmeticSlip('\\( 8{,}000 + 96 = 8{,}096 \\)')).toBeNull()
+    expect(arithmeticSlip('\\frac{1}{2} \\times 24 \\times 26 = 312')).toBeNull()
+    expect(arithmeticSlip('so 1 / 4 = 25\\% of it')).toBeNull()
+    // Slips the traces really contain.
+    expect(arithmeticSlip('\\[\n   25 - 2 = 18\\text{ years}\n   \\]')).toMatchObject({ equation: '25 - 2 = 18', expected: 23 })
+    expect(arithmeticSlip('the remaining distance is \\( 20 - 24 = 4 \\) miles')).toMatchObject({ expected: -4 })
+    expect(arithmeticSlip('\\(47 + 5 = 52\\,\\text{WPM}\\) and 12 \\div 4 = 4')).toMatchObject({ equation: '12 \\div 4 = 4', expected: 3 })
+  })
+
   it('leaves a failure no rule explains unlabelled', () => {
     expect(applyRules({ ...base, response: 'We can use the fact that 6 × 7 = 42. So \\boxed{41}.' })).toBeNull()
   })

@@ -86,14 +86,18 @@ const stored = (a: string | null) => (a !== null && a.trim() !== '' ? a.trim() :
 const NUMBER_RE = /^[-−]?\s*\$?\s*\d[\d,]*(?:\.\d+)?\s*%?\$?$/
 
 const NUM = String.raw`\d+(?:\.\d+)?`
-const OP = String.raw`(\+|-|−|\*|×|·|/|÷|\\times|\\cdot)`
+const OP = String.raw`(\+|-|−|\*|×|·|/|÷|\\times|\\cdot|\\div)`
 /**
- * `a op b = c` standing alone: not preceded by a digit, letter, point, comma, closing bracket or
- * another operator (then `a` would be part of a longer term: `2 × 3 + 4 = 10`), and `c` not
- * continued by digits, a letter, a bracket or a higher-precedence operator (`= 7 × 2`).
+ * `a op b = c` standing alone. `a` must not continue a number or a longer term: no digit, letter,
+ * point, comma, `\!` (LaTeX thousands: `5,\!000`), closing bracket or power right before it, and
+ * no operator (`2 × 3 + 4 = 10`, `2 \times 3 \times 4 = 24`) before it. `c` must not continue
+ * either: no more digits (`10,\!000`, `8{,}096`), letter, percent sign, bracket or
+ * higher-precedence operator after it (`= 7 × 2`, `= 7x`, `= 50%`).
  */
 const EQUATION = new RegExp(
-  String.raw`(?<![\w.,)}^])(?<![*×·/÷+\-−^]\s*)(${NUM})\s*${OP}\s*(${NUM})\s*=\s*(${NUM})(?![\d]|[.,]\d|\s*[(^*×·/÷]|[A-Za-z])`,
+  String.raw`(?<![\w.,!)}^])(?<![*×·/÷+\-−^]\s*)(?<!\\(?:times|cdot|div)\s*)` +
+  String.raw`(${NUM})\s*${OP}\s*(${NUM})\s*=\s*(${NUM})` +
+  String.raw`(?![\d]|[.,]\d|,\\!\d|\{,\}\d|\s*\\?%|\s*[(^*×·/÷]|\s*\\(?:times|cdot|div)|[A-Za-z])`,
   'g'
 )
 
@@ -102,7 +106,7 @@ function evaluate(a: number, op: string, b: number): number | null {
     case '+': return a + b
     case '-': case '−': return a - b
     case '*': case '×': case '·': case '\\times': case '\\cdot': return a * b
-    case '/': case '÷': return b === 0 ? null : a / b
+    case '/': case '÷': case '\\div': return b === 0 ? null : a / b
     default: return null
   }
 }
