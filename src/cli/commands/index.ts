@@ -5,6 +5,7 @@ import { importCommand } from './import'
 import { analyzeCommand } from './analyze'
 import { exportCommand } from './export'
 import { errorsCommand } from './errors'
+import { trainCommand } from './train'
 
 /** Every `hicra` command; add a new one by listing it here. */
-export const commands: Command[] = [serveCommand, runsCommand, importCommand, analyzeCommand, exportCommand, errorsCommand]
+export const commands: Command[] = [serveCommand, runsCommand, importCommand, analyzeCommand, exportCommand, errorsCommand, trainCommand]

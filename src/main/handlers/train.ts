@@ -13,7 +13,8 @@ export const trainHandlers: HandlersOf<'train/start' | 'train/stop' | 'train/pau
       name: req.name ?? `${c.task} ${c.algo} seed ${c.seed}`,
       kind: 'train',
       status: 'created',
-      backend: ctx.backend(),
+      // The worker reports the backend that actually loaded; a probe can only guess.
+      backend: null,
       tags: req.tags ?? [c.task, c.algo],
       config: c
     })

@@ -96,9 +96,12 @@ function insertRollout(ctx: BackendContext, runId: number, step: number, r: Roll
  */
 export function launch(ctx: BackendContext, runId: number, config: TrainConfig | TrainConfigInput, resume: boolean): LiveRun {
   const total = (config as TrainConfig).steps ?? null
-  const job = ctx.jobs.run('train', { runId, unit: 'steps', total, params: { runId, resume } }, (h) => supervise(ctx, runId, config, resume, h, entry))
-  const entry: LiveRun = { runId, jobId: job.jobId, worker: null, stopRequested: false, paused: false, done: job.done }
+  // The job starts its work synchronously, so the entry must exist before the job does.
+  const entry: LiveRun = { runId, jobId: 0, worker: null, stopRequested: false, paused: false, done: Promise.resolve(null as never) }
   live.set(runId, entry)
+  const job = ctx.jobs.run('train', { runId, unit: 'steps', total, params: { runId, resume } }, (h) => supervise(ctx, runId, config, resume, h, entry))
+  entry.jobId = job.jobId
+  entry.done = job.done
   void job.done.catch(() => undefined).finally(() => {
     if (live.get(runId) === entry) live.delete(runId)
   })
