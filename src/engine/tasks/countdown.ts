@@ -113,7 +113,7 @@ export class CountdownTask implements Task {
     const attempt = (plan: Plan, forced?: number): number => {
       const [a, b, c] = plan.nums
       let v1 = calc(a, plan.ops[0], b)
-      if (rng.chance(rates.executionErrorRate)) v1 = slip(v1, rng)
+      if (rng.chance(rates.executionErrorRate)) v1 = slip(v1, rng, MAX)
       let v2 = Math.max(0, Math.min(MAX, calc(v1, plan.ops[1], c)))
       if (forced !== undefined) v2 = forced
       w.push("let's", 'try', String(a), plan.ops[0], String(b), '=', String(v1), '.')
