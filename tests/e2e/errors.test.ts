@@ -119,7 +119,9 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await queue.getByTestId('queue-suggestion').first().waitFor()
     // Rule source only: the slip, the unfinished box and the response with no final answer.
     await page.getByTestId('errors-source').selectOption('rule')
-    await countIs('calculation', 1)
+    // 2 unlabelled only under the rule source (the effective count has 1: one failure is manual).
+    await countIs('unlabelled', 2)
+    expect(await drawn('calculation')).toEqual([0, 1])
     expect(await drawn('format')).toEqual([1, 1])
     await page.getByTestId('errors-source').selectOption('effective')
     // Move to the arithmetic slip and accept the rule's suggestion with 'a'.
@@ -169,8 +171,10 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
       expect(seen).toHaveLength(5)
       expect(seen.every((r) => r.auth === 'Bearer sk-e2e' && r.model === 'tiny-judge')).toBe(true)
       await page.getByTestId('errors-source').selectOption('judge')
-      await countIs('calculation', 1)
+      // 4 planning only by the judge's labels (the effective count has 3: two failures carry manual ones).
+      await countIs('planning', 4)
       expect(await drawn('planning')).toEqual([2, 2])
+      expect(await drawn('calculation')).toEqual([0, 1])
       await page.getByTestId('errors-source').selectOption('effective')
       await page.screenshot({ path: join(artifacts, 'errors-judge.png'), fullPage: true })
     } finally {
@@ -178,10 +182,22 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     }
   })
 
+  it('re-counts while a run grows (a new step with a failure arrives)', async () => {
+    await page.getByTestId('errors-source').selectOption('effective')
+    await countIs('unlabelled', 0)
+    // What an importer or trainer does: rows written by another connection, then the step's metrics.
+    const store = openStore(db)
+    insertRollouts(store.db, runId, [{ step: 3, response: 'No idea.', correct: false, gold: '1' }])
+    store.close()
+    await apiCall(served, 'metrics/append', { runId, points: [{ step: 3, key: 'accuracy', value: 0 }] })
+    await countIs('unlabelled', 1)
+    expect(await drawn('unlabelled')).toEqual([0, 0, 1])
+  })
+
   it('explores rollouts: filters, planning highlights, the entropy strip and the step shares', async () => {
     await page.getByTestId('errors-explore').click()
     await page.getByTestId('rollouts-table').waitFor()
-    await page.getByTestId('rollouts-range').filter({ hasText: 'of 5' }).waitFor()
+    await page.getByTestId('rollouts-range').filter({ hasText: 'of 6' }).waitFor()
     await page.getByTestId('filter-step').fill('2')
     await page.getByTestId('rollouts-range').filter({ hasText: 'of 3' }).waitFor()
     await page.getByTestId('filter-text').fill('12 × 4')

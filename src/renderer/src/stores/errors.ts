@@ -169,6 +169,15 @@ export const useErrorsStore = defineStore('errors', () => {
     onEvent('errors/changed', (e) => {
       if (e.runId === runId.value) void refreshCounts()
     })
+    // A live run (training, importing) adds steps with their failures: re-count at most once a second.
+    let pending: ReturnType<typeof setTimeout> | null = null
+    onEvent('metrics/appended', (e) => {
+      if (e.runId !== runId.value || pending) return
+      pending = setTimeout(() => {
+        pending = null
+        void refreshCounts()
+      }, 1000)
+    })
   }
 
   return {
