@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
 import { createBackend } from '../../src/main/backend'
-import { trainOutcome } from '../../src/main/train/runner'
+import { liveRun, trainOutcome } from '../../src/main/train/runner'
 import { tempDir } from '../helpers/tmp'
 
 // The engine wired into the back end: train/start validates, a worker trains, every step lands in
@@ -56,6 +56,35 @@ describe('train/* handlers', () => {
       const one = b.ctx.store.rollouts.get(page.rows[0].id)!
       expect(one.logprobs?.byteLength).toBe(4 * one.n_tokens!)
       expect(run.sgSetId).not.toBeNull()
+    } finally {
+      b.close()
+    }
+  })
+
+  it('a killed worker leaves the run interrupted; train/resume continues it from its checkpoint', async () => {
+    const b = createBackend(join(tmp.dir, 'k.db'), { transport: 'cli' })
+    try {
+      const cfg = { ...config, steps: 3, checkpointEvery: 1, eval: { every: 0 } }
+      let killed = false
+      b.ctx.events.on('train/step', (e) => {
+        // Kill the worker as soon as step 2 is stored (its checkpoint is written right after).
+        if (e.step === 2 && !killed) {
+          killed = true
+          setTimeout(() => void liveRun(e.runId)?.worker?.terminate(), 300)
+        }
+      })
+      const r = await b.invoke('train/start', { config: cfg })
+      if (!r.ok) throw new Error(r.error.message)
+      const { runId } = r.value as { runId: number }
+      await expect(trainOutcome(runId)!).rejects.toThrow(/exited/)
+      expect(b.ctx.store.runs.get(runId)!.status).toBe('interrupted')
+      const again = await b.invoke('train/resume', { runId })
+      expect(again.ok && (again.value as { restarted: boolean }).restarted).toBe(true)
+      const outcome = await trainOutcome(runId)!
+      expect(outcome).toMatchObject({ status: 'completed', lastStep: 3 })
+      const run = b.ctx.store.runs.get(runId)!
+      // Every step exactly once: B×G = 4 rollouts a step.
+      expect(run).toMatchObject({ status: 'completed', steps: 3, rollouts: 12 })
     } finally {
       b.close()
     }

@@ -60,6 +60,15 @@ function ensureSgSet(ctx: BackendContext, info: TrainStartInfo): { id: number; v
   return { id: d.id, version: d.version }
 }
 
+function dropStepsFrom(ctx: BackendContext, runId: number, step: number): void {
+  const db = ctx.store.db
+  db.transaction(() => {
+    db.prepare('DELETE FROM rollouts WHERE run_id = ? AND step >= ?').run(runId, step)
+    db.prepare('DELETE FROM metrics WHERE run_id = ? AND step >= ?').run(runId, step)
+    db.prepare('DELETE FROM run_steps WHERE run_id = ? AND step >= ?').run(runId, step)
+  })()
+}
+
 function persistStep(ctx: BackendContext, runId: number, e: TrainStepEvent): void {
   const points = Object.entries(e.metrics).map(([key, value]) => ({ key, step: e.step, value }))
   const db = ctx.store.db
@@ -132,6 +141,8 @@ function supervise(ctx: BackendContext, runId: number, config: unknown, resume: 
         case 'start': {
           backend = m.info.backend
           total = m.info.config.steps
+          // A restarted run redoes every step after its checkpoint: drop what those steps stored before.
+          if (resume) dropStepsFrom(ctx, runId, m.info.startStep)
           const sg = ensureSgSet(ctx, m.info)
           ctx.store.runs.update(runId, {
             backend: m.info.backend,
