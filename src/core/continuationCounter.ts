@@ -1,5 +1,5 @@
 import { lowerUnit } from './chars'
-import { hashSpan, hashWord } from './vocab'
+import { hashSpan, hashWord, type WordVocab } from './vocab'
 
 /**
  * Counts (SG, next three words) pairs for conditional_entropy. Entries are found by a hash of
@@ -9,6 +9,17 @@ import { hashSpan, hashWord } from './vocab'
  * pair would make this the most expensive part of the metrics.
  */
 export class ContinuationCounter {
+  // Pairs whose three words are all in the (frozen) SG vocabulary are keyed by their word ids
+  // instead: gram plus one number packing the three ids, no characters hashed or compared.
+  // Which table a pair lands in depends only on the pair (are its words in the vocabulary?),
+  // so no pair is ever counted in both.
+  private readonly vocab: WordVocab | null
+  private readonly V: number
+  private idGram = new Int32Array(0)
+  private idKey = new Float64Array(0)
+  private idCount = new Float64Array(0)
+  private idMask = -1
+  private idSize = 0
   private grams: Int32Array
   private hashes: Int32Array
   private counts: Float64Array
@@ -19,7 +30,12 @@ export class ContinuationCounter {
   private mask: number
   size = 0
 
-  constructor(capacity = 1024) {
+  constructor(capacity = 1024, vocab?: WordVocab) {
+    const V = vocab && vocab.frozen ? vocab.size : 0
+    // a·V² + b·V + c must stay an exact integer in a double.
+    this.vocab = V > 0 && V ** 3 < 2 ** 53 ? vocab! : null
+    this.V = this.vocab ? V : 0
+    if (this.vocab) this.idAlloc(256)
     let cap = 16
     while (cap < capacity * 2) cap <<= 1
     this.grams = new Int32Array(cap)
@@ -28,6 +44,55 @@ export class ContinuationCounter {
     this.keyOff = new Int32Array(cap)
     this.keyLen = new Int32Array(cap)
     this.mask = cap - 1
+  }
+
+  /**
+   * Counts gram `g` followed by three words with ids a, b, c in the vocabulary given to the
+   * constructor (-1 = not in it) and spans (s0,e0), (s1,e1), (s2,e2) of `text`.
+   */
+  addWords(g: number, a: number, b: number, c: number, text: string, s0: number, e0: number, s1: number, e1: number, s2: number, e2: number): void {
+    if (a < 0 || b < 0 || c < 0 || this.vocab === null) {
+      this.addSpans(g, text, s0, e0, s1, e1, s2, e2)
+      return
+    }
+    this.addIds(g, (a * this.V + b) * this.V + c, 1)
+  }
+
+  private addIds(g: number, key: number, n: number): void {
+    const lo = key | 0
+    const hi = (key / 4294967296) | 0
+    let h = Math.imul(g ^ 0x9e3779b9, 0x85ebca6b)
+    h = Math.imul(h ^ lo, 0xc2b2ae35)
+    h = Math.imul(h ^ hi, 0x27d4eb2f)
+    let slot = (h ^ (h >>> 15)) & this.idMask
+    for (;;) {
+      const cnt = this.idCount[slot]
+      if (cnt === 0) break
+      if (this.idKey[slot] === key && this.idGram[slot] === g) {
+        this.idCount[slot] = cnt + n
+        return
+      }
+      slot = (slot + 1) & this.idMask
+    }
+    this.idGram[slot] = g
+    this.idKey[slot] = key
+    this.idCount[slot] = n
+    this.idSize++
+    if (this.idSize * 2 > this.idCount.length) this.idGrow()
+  }
+
+  private idAlloc(cap: number): void {
+    this.idGram = new Int32Array(cap)
+    this.idKey = new Float64Array(cap)
+    this.idCount = new Float64Array(cap)
+    this.idMask = cap - 1
+  }
+
+  private idGrow(): void {
+    const { idGram, idKey, idCount } = this
+    this.idAlloc(idCount.length * 2)
+    this.idSize = 0
+    for (let s = 0; s < idCount.length; s++) if (idCount[s] > 0) this.addIds(idGram[s], idKey[s], idCount[s])
   }
 
   /** Counts gram `g` followed by the words at spans (s0,e0), (s1,e1), (s2,e2) of `text`. */
@@ -60,6 +125,15 @@ export class ContinuationCounter {
   /** Counts a pair given as its key (three normalized words joined by single spaces). */
   addKey(g: number, key: string, n: number): void {
     const [a, b, c] = key.split(' ')
+    if (this.vocab) {
+      const ia = this.vocab.intern(a)
+      const ib = this.vocab.intern(b)
+      const ic = this.vocab.intern(c)
+      if (ia >= 0 && ib >= 0 && ic >= 0) {
+        this.addIds(g, (ia * this.V + ib) * this.V + ic, n)
+        return
+      }
+    }
     const h = combine(g, hashWord(a), hashWord(b), hashWord(c))
     let slot = h & this.mask
     for (;;) {
@@ -78,12 +152,30 @@ export class ContinuationCounter {
     this.insert(slot, g, h, off, key.length, n)
   }
 
+  /** Number of distinct (gram, continuation) pairs. */
+  get distinct(): number {
+    return this.size + this.idSize
+  }
+
   forEach(fn: (gram: number, key: string, count: number) => void): void {
+    if (this.vocab) {
+      const V = this.V
+      const words = this.vocab.words
+      for (let s = 0; s < this.idCount.length; s++) {
+        if (this.idCount[s] === 0) continue
+        const k = this.idKey[s]
+        const c = k % V
+        const b = ((k - c) / V) % V
+        const a = (k - c - b * V) / (V * V)
+        fn(this.idGram[s], `${words[a]} ${words[b]} ${words[c]}`, this.idCount[s])
+      }
+    }
     for (let s = 0; s < this.counts.length; s++) if (this.counts[s] > 0) fn(this.grams[s], this.keyOf(s), this.counts[s])
   }
 
   /** Calls fn with each gram and count, without building keys. */
   forEachCount(fn: (gram: number, count: number) => void): void {
+    for (let s = 0; s < this.idCount.length; s++) if (this.idCount[s] > 0) fn(this.idGram[s], this.idCount[s])
     for (let s = 0; s < this.counts.length; s++) if (this.counts[s] > 0) fn(this.grams[s], this.counts[s])
   }
 

@@ -85,6 +85,9 @@ class EdgeTable {
   }
 }
 
+// Entries of the dense goto table at most by default (Int32: 16 MB).
+const DENSE_LIMIT = 1 << 22
+
 class AhoCorasickMatcher implements SgMatcher {
   readonly grams: string[][]
   readonly vocab = new WordVocab()
@@ -94,8 +97,15 @@ class AhoCorasickMatcher implements SgMatcher {
   private outStart: Int32Array
   private outGram: Int32Array
   private gramLen: Int32Array
+  /**
+   * The full goto function (failure links already followed) as a dense table, node * V + word
+   * id → node, when nodes × vocabulary size is small enough (DENSE_LIMIT): one load a word
+   * instead of hash probes along the failure chain. Mined SG sets have thousands of grams
+   * over a few hundred words, where those probes miss the cache.
+   */
+  private delta: Int32Array | null = null
 
-  constructor(phrases: readonly string[]) {
+  constructor(phrases: readonly string[], denseLimit: number) {
     this.grams = phrases.map((p) => normalizePhrase(p))
     let totalWords = 0
     for (const g of this.grams) totalWords += g.length
@@ -164,12 +174,43 @@ class AhoCorasickMatcher implements SgMatcher {
       total += outs[v].length
     }
     this.outStart[nodes] = total
+    this.delta = this.denseGoto(order, nodes, denseLimit)
     this.outGram = new Int32Array(total)
     for (let v = 0; v < nodes; v++) {
       const o = outs[v]
       // Shorter first: reverse the own-then-inherited order (inherited ones are shorter).
       for (let k = 0; k < o.length; k++) this.outGram[this.outStart[v] + k] = o[o.length - 1 - k]
     }
+  }
+
+  // Breadth-first, a node's row is its failure target's row (already complete: the target is
+  // shallower) with its own children written over it.
+  private denseGoto(order: number[], nodes: number, limit: number): Int32Array | null {
+    const V = this.vocab.size
+    if (V === 0 || nodes * V > limit) return null
+    const delta = new Int32Array(nodes * V)
+    const keysNode = this.edges.keysNode
+    const keysWord = this.edges.keysWord
+    const vals = this.edges.vals
+    // Children per node, from the edge table.
+    const kidStart = new Int32Array(nodes + 1)
+    for (let s = 0; s < keysNode.length; s++) if (keysNode[s] !== -1) kidStart[keysNode[s] + 1]++
+    for (let v = 0; v < nodes; v++) kidStart[v + 1] += kidStart[v]
+    const fill = kidStart.slice(0, nodes)
+    const kidWord = new Int32Array(this.edges.size)
+    const kidNode = new Int32Array(this.edges.size)
+    for (let s = 0; s < keysNode.length; s++) {
+      const u = keysNode[s]
+      if (u === -1) continue
+      kidWord[fill[u]] = keysWord[s]
+      kidNode[fill[u]++] = vals[s]
+    }
+    for (const u of order) {
+      const row = u * V
+      if (u !== 0) delta.copyWithin(row, this.fail[u] * V, this.fail[u] * V + V)
+      for (let k = kidStart[u]; k < kidStart[u + 1]; k++) delta[row + kidWord[k]] = kidNode[k]
+    }
+    return delta
   }
 
   words(text: string): Words {
@@ -204,6 +245,7 @@ class AhoCorasickMatcher implements SgMatcher {
   }
 
   private run(ids: Int32Array, joined: Uint8Array, count: number): void {
+    if (this.delta) return this.runDense(this.delta, ids, joined, count)
     const edges = this.edges
     const fail = this.fail
     const outStart = this.outStart
@@ -242,6 +284,35 @@ class AhoCorasickMatcher implements SgMatcher {
     occScratch.count = n
   }
 
+  private runDense(delta: Int32Array, ids: Int32Array, joined: Uint8Array, count: number): void {
+    const V = this.vocab.size
+    const outStart = this.outStart
+    const outGram = this.outGram
+    const gramLen = this.gramLen
+    let n = 0
+    let state = 0
+    for (let i = 0; i < count; i++) {
+      const id = ids[i]
+      if (id < 0) {
+        state = 0
+        continue
+      }
+      state = delta[state * V + id]
+      const a = outStart[state]
+      const b = outStart[state + 1]
+      for (let k = a; k < b; k++) {
+        if (n === occScratch.gram.length) growOcc()
+        const g = outGram[k]
+        occScratch.gram[n] = g
+        occScratch.first[n] = i + 1 - gramLen[g]
+        occScratch.end[n] = i + 1
+        n++
+      }
+      if (joined[i] === 0) state = 0
+    }
+    occScratch.count = n
+  }
+
   private idsOf(w: Words): Int32Array {
     const ids = new Int32Array(w.count)
     for (let i = 0; i < w.count; i++) ids[i] = this.vocab.intern(w.norm(i))
@@ -249,7 +320,15 @@ class AhoCorasickMatcher implements SgMatcher {
   }
 }
 
+export interface MatcherOptions {
+  /**
+   * Largest dense goto table (trie nodes × SG vocabulary size entries, 4 bytes each) to build;
+   * above it the matcher probes the edge hash table instead. Default 4M (16 MB).
+   */
+  denseGotoLimit?: number
+}
+
 /** Compiles SG phrases once; gram indices in occurrences are positions in `phrases`. */
-export function compileMatcher(phrases: readonly string[]): SgMatcher {
-  return new AhoCorasickMatcher(phrases)
+export function compileMatcher(phrases: readonly string[], opts: MatcherOptions = {}): SgMatcher {
+  return new AhoCorasickMatcher(phrases, opts.denseGotoLimit ?? DENSE_LIMIT)
 }

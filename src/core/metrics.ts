@@ -51,7 +51,7 @@ export class StepMetricsAccumulator {
   private gramCounts: Float64Array
   private occTotal = 0
   // (gram, next three words) → count
-  private continuations = new ContinuationCounter()
+  private continuations: ContinuationCounter
   private entSum = 0
   private entN = 0
   private entSumP = 0
@@ -75,6 +75,7 @@ export class StepMetricsAccumulator {
     for (const k of this.passK) if (!Number.isInteger(k) || k < 1) throw new RangeError(`passK values must be integers ≥ 1, got ${k}`)
     this.highEntropyFraction = opts.highEntropyFraction ?? 0.3
     this.gramCounts = new Float64Array(matcher.grams.length)
+    this.continuations = new ContinuationCounter(1024, matcher.vocab)
   }
 
   add(r: RolloutInput): void {
@@ -87,7 +88,8 @@ export class StepMetricsAccumulator {
     let occFirst: Int32Array
     let occEnd: Int32Array
     if (r.occurrences) {
-      nw = scanWords(text)
+      // With the matcher's vocabulary: continuation counting keys by word ids where it can.
+      nw = scanWords(text, this.matcher.vocab)
       const o = r.occurrences
       occN = o.length
       occGram = new Int32Array(occN)
@@ -110,6 +112,7 @@ export class StepMetricsAccumulator {
     }
     const wStarts = scratch.starts
     const wEnds = scratch.ends
+    const wIds = scratch.ids
     this.rollouts++
     this.textRollouts++
 
@@ -139,7 +142,7 @@ export class StepMetricsAccumulator {
       gramCounts[g]++
       const e = occEnd[k]
       if (e + 3 <= nw && wordMask[e] === 0 && wordMask[e + 1] === 0 && wordMask[e + 2] === 0) {
-        this.continuations.addSpans(g, text, wStarts[e], wEnds[e], wStarts[e + 1], wEnds[e + 1], wStarts[e + 2], wEnds[e + 2])
+        this.continuations.addWords(g, wIds[e], wIds[e + 1], wIds[e + 2], text, wStarts[e], wEnds[e], wStarts[e + 1], wEnds[e + 1], wStarts[e + 2], wEnds[e + 2])
       }
     }
     this.occTotal += occN
