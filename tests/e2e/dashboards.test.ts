@@ -178,9 +178,9 @@ describe.skipIf(!hasChromium || !hasBuild)('dashboards in Chromium', () => {
       await waitDrawn('chart-token-entropy', 'token_entropy', (d) => d.length === 310 + 10 * k)
     }
     // A metric the run did not have appears in its panel without reloading the page.
-    await apiCall(served, 'metrics/append', { runId: runA, points: [{ step: 330, key: 'step_time', value: 0.25 }, { step: 331, key: 'step_time', value: 0.3 }] })
+    await apiCall(served, 'metrics/append', { runId: runA, points: [{ step: 330, key: 'step_time_s', value: 0.25 }, { step: 331, key: 'step_time_s', value: 0.3 }] })
     await page.locator('[data-testid="chart-step-time"][data-has-data="1"]').waitFor()
-    expect(await waitDrawn('chart-step-time', 'step_time', (d) => d.length === 2)).toEqual([[330, 0.25], [331, 0.3]])
+    expect(await waitDrawn('chart-step-time', 'step_time_s', (d) => d.length === 2)).toEqual([[330, 0.25], [331, 0.3]])
   })
 
   it('Run detail: tags and notes are saved through runs/update', async () => {
@@ -257,4 +257,43 @@ describe.skipIf(!hasChromium || !hasBuild)('dashboards in Chromium', () => {
     await page.getByTestId('err-groupSize').waitFor({ state: 'detached' })
     expect(JSON.parse((await page.getByTestId('train-config').textContent())!)).toMatchObject({ groupSize: 4, alpha: 0.2, algo: 'hicra' })
   })
+
+  it('Train: a short run started from the form appears in Runs at once and its charts fill in', async () => {
+    await page.getByTestId('nav-train').click()
+    await page.getByTestId('train-name').fill('tiny from the form')
+    await page.getByTestId('train-task').selectOption('route')
+    await page.getByTestId('train-algo').selectOption('hicra')
+    await page.getByTestId('train-steps').fill('3')
+    await page.getByTestId('train-warmup').fill('2')
+    await page.getByTestId('train-eval').fill('0')
+    await page.getByTestId('train-batch').fill('2')
+    await page.getByTestId('train-group').fill('2')
+    await page.getByTestId('train-seed').fill('5')
+    await page.getByTestId('train-model').selectOption('tiny')
+    await page.getByTestId('train-backend').selectOption('wasm')
+    await page.getByTestId('train-start').click()
+    const job = page.locator('[data-testid^="train-job-"]').first()
+    await job.waitFor()
+    const runs = await apiCall<{ id: number; name: string; kind: string }[]>(served, 'runs/list', {})
+    const run = runs.find((r) => r.name === 'tiny from the form')!
+    expect(run.kind).toBe('train')
+    // A tiny untrained policy may emit no Strategic Gram at all, so the planning lines may stay empty;
+    // execution tokens always exist.
+    // The run is listed while it trains, not only once it is done.
+    await page.getByTestId('nav-runs').click()
+    await page.getByTestId(`run-row-${run.id}`).waitFor()
+    await page.getByTestId(`run-row-${run.id}`).getByTestId('run-name').click()
+    await page.getByTestId('run-status').filter({ hasText: 'completed' }).waitFor({ timeout: 120_000 })
+    for (const [chart, series] of [['chart-accuracy-length', 'accuracy'], ['chart-loss', 'loss'], ['chart-relative-perplexity', 'relative_perplexity_execution'],
+      ['chart-token-entropy', 'token_entropy'], ['chart-step-time', 'step_time_s']] as const) {
+      expect((await waitDrawn(chart, series, (d) => d.length === 3)).map((p) => p[0])).toEqual([1, 2, 3])
+    }
+    expect(await page.getByTestId('run-backend').textContent()).toBe('wasm')
+    await page.screenshot({ path: join(artifacts, 'dashboards-trained-run.png'), fullPage: true })
+    await page.getByTestId('nav-train').click()
+    const progress = page.locator(`[data-testid^="train-job-"]`).first().getByTestId('train-progress')
+    await progress.filter({ hasText: 'step 3 / 3' }).waitFor()
+    await progress.filter({ hasText: 'tokens/s' }).waitFor()
+    await page.screenshot({ path: join(artifacts, 'dashboards-train-progress.png'), fullPage: true })
+  }, 180_000)
 })

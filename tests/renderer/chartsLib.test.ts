@@ -195,7 +195,7 @@ describe('run panels', () => {
   it('show the paper\'s Figure 2 metrics under SPEC §4 names and list the rest', () => {
     const keys = RUN_PANELS.flatMap((p) => p.lines.map((l) => l.key))
     for (const k of ['relative_perplexity_planning', 'relative_perplexity_execution', 'token_entropy_planning', 'token_entropy_execution',
-      'token_entropy', 'semantic_entropy', 'conditional_entropy', 'accuracy', 'length', 'loss', 'clip_fraction', 'step_time']) {
+      'token_entropy', 'semantic_entropy', 'conditional_entropy', 'accuracy', 'length', 'loss', 'clip_fraction', 'step_time_s']) {
       expect(keys).toContain(k)
     }
     expect(otherKeys(['accuracy', 'pass_at_k', 'planning_ratio'])).toEqual(['pass_at_k', 'planning_ratio'])

@@ -67,7 +67,7 @@ export const RUN_PANELS: PanelSpec[] = [
   },
   { id: 'loss', title: 'Loss', lines: [{ key: 'loss', label: 'loss', color: ALL }], missing: trainerOnly('the loss') },
   { id: 'clip-fraction', title: 'Clip fraction', lines: [{ key: 'clip_fraction', label: 'clip fraction', color: ALL }], missing: trainerOnly('the clip fraction') },
-  { id: 'step-time', title: 'Step time', lines: [{ key: 'step_time', label: 'seconds per step', color: ALL }], yNames: ['s'], missing: trainerOnly('the step time') }
+  { id: 'step-time', title: 'Step time', lines: [{ key: 'step_time_s', label: 'seconds per step', color: ALL }], yNames: ['s'], missing: trainerOnly('the step time') }
 ]
 
 /** The keys a run has that no fixed panel shows; each gets a panel of its own. */

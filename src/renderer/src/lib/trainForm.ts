@@ -33,6 +33,10 @@ export interface TrainForm {
   seed: number
   modelSize: ModelSize
   backend: (typeof BACKENDS)[number]
+  /** Supervised warm-up steps on the task's noisy teacher before RL (0 skips it). */
+  warmupSteps: number
+  /** Test-set evaluation every this many steps (0: never). */
+  evalEvery: number
 }
 
 /** The form's starting values: the engine's own defaults. */
@@ -42,18 +46,26 @@ export function defaultForm(): TrainForm {
     MODEL_SIZES[k].layers === d.model.layers && MODEL_SIZES[k].dModel === d.model.dModel && MODEL_SIZES[k].heads === d.model.heads) ?? 'small'
   return {
     name: '', task: d.task, algo: d.algo, alpha: d.alpha, groupSize: d.groupSize, batchPrompts: d.batchPrompts,
-    steps: d.steps, seed: d.seed, modelSize: size, backend: d.backend
+    steps: d.steps, seed: d.seed, modelSize: size, backend: d.backend, warmupSteps: d.warmup.steps, evalEvery: d.eval.every
   }
 }
 
 export function formToConfig(f: TrainForm): TrainConfigInput {
   return {
     task: f.task, algo: f.algo, alpha: f.alpha, groupSize: f.groupSize, batchPrompts: f.batchPrompts,
-    steps: f.steps, seed: f.seed, backend: f.backend, model: { ...MODEL_SIZES[f.modelSize] }
+    steps: f.steps, seed: f.seed, backend: f.backend, model: { ...MODEL_SIZES[f.modelSize] },
+    warmup: { steps: f.warmupSteps }, eval: { every: f.evalEvery }
   }
 }
 
-const FIELD_OF: Record<string, keyof TrainForm> = { model: 'modelSize' }
+/** Where a nested config path is edited in the form. */
+function fieldOf(path: readonly PropertyKey[]): keyof TrainForm {
+  const [head, sub] = path.map(String)
+  if (head === 'model') return 'modelSize'
+  if (head === 'warmup' && sub === 'steps') return 'warmupSteps'
+  if (head === 'eval' && sub === 'every') return 'evalEvery'
+  return head as keyof TrainForm
+}
 
 /**
  * Validates the form with the engine's own schema (the one its API handler and worker use), so the
@@ -65,8 +77,7 @@ export function validateTrainForm(f: TrainForm): { config: TrainConfig | null; e
   const r = TrainConfigSchema.safeParse(formToConfig(f))
   if (!r.success) {
     for (const issue of r.error.issues) {
-      const head = String(issue.path[0] ?? '')
-      const field = (FIELD_OF[head] ?? head) as keyof TrainForm
+      const field = fieldOf(issue.path)
       errors[field] ??= field === 'modelSize' ? `${issue.path.join('.')}: ${issue.message}` : issue.message
     }
   }
