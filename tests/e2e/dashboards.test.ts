@@ -242,6 +242,29 @@ describe.skipIf(!hasChromium || !hasBuild)('dashboards in Chromium', () => {
     await page.getByTestId('group-none').check()
   })
 
+  it('Run detail of an imported run: text metrics drawn, token metrics and trainer metrics say why they are missing', async () => {
+    const fixtures = join(projectRoot, 'tests', 'fixtures', 'import')
+    const { runId } = await apiCall<{ runId: number }>(served, 'import/start', {
+      paths: [join(fixtures, 'verl')], sg: join(fixtures, 'sg.json'), name: 'verl import'
+    })
+    for (let i = 0; i < 300; i++) {
+      const run = await apiCall<{ status: string }>(served, 'runs/get', { id: runId })
+      if (run.status === 'imported') break
+      if (run.status === 'failed') throw new Error('the import failed')
+      await page.waitForTimeout(100)
+    }
+    await page.evaluate((id) => { (globalThis as unknown as { location: { hash: string } }).location.hash = `#/runs/${id}` }, runId)
+    await page.getByTestId('run-title').filter({ hasText: 'verl import' }).waitFor()
+    await page.getByTestId('smoothing').fill('0')
+    const stored = (await apiCall<{ series: MetricSeries[] }>(served, 'metrics/series', { runIds: [runId], keys: ['semantic_entropy', 'accuracy'], maxPoints: 100 })).series
+    expect((await waitDrawn('chart-semantic-entropy', 'semantic_entropy', (d) => d.length === 2)).map((p) => p[1])).toEqual(stored[0]!.last)
+    expect((await waitDrawn('chart-accuracy-length', 'accuracy', (d) => d.length === 2)).map((p) => p[1])).toEqual(stored[1]!.last)
+    expect(await page.getByTestId('empty-chart-relative-perplexity').textContent()).toMatch(/no per-token log-probs/)
+    expect(await page.getByTestId('empty-chart-token-entropy').textContent()).toMatch(/no per-token entropies/)
+    expect(await page.getByTestId('empty-chart-loss').textContent()).toMatch(/imported/)
+    await page.screenshot({ path: join(artifacts, 'dashboards-imported-run.png'), fullPage: true })
+  })
+
   it('Train: the form validates as the engine does', async () => {
     await page.getByTestId('nav-train').click()
     await page.getByTestId('train-form').waitFor()
