@@ -1,5 +1,18 @@
 import { lowerUnit } from './chars'
-import { hashSpan, hashWord, type WordVocab } from './vocab'
+import { hashWord, type WordVocab } from './vocab'
+
+// lowerUnit with ASCII answered here: under tsx an imported function costs a getter call per
+// use, and this runs on every character of every counted continuation.
+function lower(c: number): number {
+  return c < 128 ? (c >= 65 && c <= 90 ? c + 32 : c) : lowerUnit(c)
+}
+
+/** hashSpan of vocab.ts (FNV-1a of the normalized word), with the local lower(). */
+function spanHash(text: string, start: number, end: number): number {
+  let h = 0x811c9dc5 | 0
+  for (let i = start; i < end; i++) h = Math.imul(h ^ lower(text.charCodeAt(i)), 16777619)
+  return h
+}
 
 /**
  * Counts (SG, next three words) pairs for conditional_entropy. Entries are found by a hash of
@@ -97,7 +110,7 @@ export class ContinuationCounter {
 
   /** Counts gram `g` followed by the words at spans (s0,e0), (s1,e1), (s2,e2) of `text`. */
   addSpans(g: number, text: string, s0: number, e0: number, s1: number, e1: number, s2: number, e2: number): void {
-    const h = combine(g, hashSpan(text, s0, e0), hashSpan(text, s1, e1), hashSpan(text, s2, e2))
+    const h = combine(g, spanHash(text, s0, e0), spanHash(text, s1, e1), spanHash(text, s2, e2))
     const len = e0 - s0 + e1 - s1 + e2 - s2 + 2
     let slot = h & this.mask
     for (;;) {
@@ -113,11 +126,11 @@ export class ContinuationCounter {
     const arena = this.arena
     const off = this.arenaUsed
     let k = off
-    for (let i = s0; i < e0; i++) arena[k++] = lowerUnit(text.charCodeAt(i))
+    for (let i = s0; i < e0; i++) arena[k++] = lower(text.charCodeAt(i))
     arena[k++] = 32
-    for (let i = s1; i < e1; i++) arena[k++] = lowerUnit(text.charCodeAt(i))
+    for (let i = s1; i < e1; i++) arena[k++] = lower(text.charCodeAt(i))
     arena[k++] = 32
-    for (let i = s2; i < e2; i++) arena[k++] = lowerUnit(text.charCodeAt(i))
+    for (let i = s2; i < e2; i++) arena[k++] = lower(text.charCodeAt(i))
     this.arenaUsed = k
     this.insert(slot, g, h, off, len, 1)
   }
@@ -189,11 +202,11 @@ export class ContinuationCounter {
   private sameKey(off: number, text: string, s0: number, e0: number, s1: number, e1: number, s2: number, e2: number): boolean {
     const a = this.arena
     let k = off
-    for (let i = s0; i < e0; i++) if (a[k++] !== lowerUnit(text.charCodeAt(i))) return false
+    for (let i = s0; i < e0; i++) if (a[k++] !== lower(text.charCodeAt(i))) return false
     k++
-    for (let i = s1; i < e1; i++) if (a[k++] !== lowerUnit(text.charCodeAt(i))) return false
+    for (let i = s1; i < e1; i++) if (a[k++] !== lower(text.charCodeAt(i))) return false
     k++
-    for (let i = s2; i < e2; i++) if (a[k++] !== lowerUnit(text.charCodeAt(i))) return false
+    for (let i = s2; i < e2; i++) if (a[k++] !== lower(text.charCodeAt(i))) return false
     return true
   }
 

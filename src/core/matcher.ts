@@ -101,9 +101,10 @@ class AhoCorasickMatcher implements SgMatcher {
    * The full goto function (failure links already followed) as a dense table, node * V + word
    * id → node, when nodes × vocabulary size is small enough (DENSE_LIMIT): one load a word
    * instead of hash probes along the failure chain. Mined SG sets have thousands of grams
-   * over a few hundred words, where those probes miss the cache.
+   * over a few hundred words, where those probes miss the cache. Nodes are renumbered
+   * breadth-first there, so the shallow states the text mostly visits share cache lines.
    */
-  private delta: Int32Array | null = null
+  private dense: { delta: Int32Array; outStart: Int32Array; outGram: Int32Array } | null = null
 
   constructor(phrases: readonly string[], denseLimit: number) {
     this.grams = phrases.map((p) => normalizePhrase(p))
@@ -174,20 +175,22 @@ class AhoCorasickMatcher implements SgMatcher {
       total += outs[v].length
     }
     this.outStart[nodes] = total
-    this.delta = this.denseGoto(order, nodes, denseLimit)
     this.outGram = new Int32Array(total)
     for (let v = 0; v < nodes; v++) {
       const o = outs[v]
       // Shorter first: reverse the own-then-inherited order (inherited ones are shorter).
       for (let k = 0; k < o.length; k++) this.outGram[this.outStart[v] + k] = o[o.length - 1 - k]
     }
+    this.dense = this.denseGoto(order, nodes, denseLimit)
   }
 
   // Breadth-first, a node's row is its failure target's row (already complete: the target is
   // shallower) with its own children written over it.
-  private denseGoto(order: number[], nodes: number, limit: number): Int32Array | null {
+  private denseGoto(order: number[], nodes: number, limit: number): { delta: Int32Array; outStart: Int32Array; outGram: Int32Array } | null {
     const V = this.vocab.size
     if (V === 0 || nodes * V > limit) return null
+    const rank = new Int32Array(nodes)
+    order.forEach((u, r) => (rank[u] = r))
     const delta = new Int32Array(nodes * V)
     const keysNode = this.edges.keysNode
     const keysWord = this.edges.keysWord
@@ -205,12 +208,21 @@ class AhoCorasickMatcher implements SgMatcher {
       kidWord[fill[u]] = keysWord[s]
       kidNode[fill[u]++] = vals[s]
     }
-    for (const u of order) {
-      const row = u * V
-      if (u !== 0) delta.copyWithin(row, this.fail[u] * V, this.fail[u] * V + V)
-      for (let k = kidStart[u]; k < kidStart[u + 1]; k++) delta[row + kidWord[k]] = kidNode[k]
-    }
-    return delta
+    const outStart = new Int32Array(nodes + 1)
+    const outGram = new Int32Array(this.outGram.length)
+    let total = 0
+    order.forEach((u, r) => {
+      const row = r * V
+      if (r !== 0) {
+        const f = rank[this.fail[u]] * V
+        delta.copyWithin(row, f, f + V)
+      }
+      for (let k = kidStart[u]; k < kidStart[u + 1]; k++) delta[row + kidWord[k]] = rank[kidNode[k]]
+      outStart[r] = total
+      for (let k = this.outStart[u]; k < this.outStart[u + 1]; k++) outGram[total++] = this.outGram[k]
+    })
+    outStart[nodes] = total
+    return { delta, outStart, outGram }
   }
 
   words(text: string): Words {
@@ -245,7 +257,7 @@ class AhoCorasickMatcher implements SgMatcher {
   }
 
   private run(ids: Int32Array, joined: Uint8Array, count: number): void {
-    if (this.delta) return this.runDense(this.delta, ids, joined, count)
+    if (this.dense) return this.runDense(this.dense.delta, this.dense.outStart, this.dense.outGram, ids, joined, count)
     const edges = this.edges
     const fail = this.fail
     const outStart = this.outStart
@@ -284,10 +296,8 @@ class AhoCorasickMatcher implements SgMatcher {
     occScratch.count = n
   }
 
-  private runDense(delta: Int32Array, ids: Int32Array, joined: Uint8Array, count: number): void {
+  private runDense(delta: Int32Array, outStart: Int32Array, outGram: Int32Array, ids: Int32Array, joined: Uint8Array, count: number): void {
     const V = this.vocab.size
-    const outStart = this.outStart
-    const outGram = this.outGram
     const gramLen = this.gramLen
     let n = 0
     let state = 0

@@ -3,6 +3,11 @@ import { lowerUnit, normalizeSpan } from './chars'
 // FNV-1a over normalized code units. splitWords computes it while scanning, so looking a word
 // up costs one probe and no string allocation.
 export const HASH_SEED = 0x811c9dc5 | 0
+// lowerUnit with ASCII answered here (see continuationCounter.ts: imports cost a getter under tsx).
+function lower(c: number): number {
+  return c < 128 ? (c >= 65 && c <= 90 ? c + 32 : c) : lowerUnit(c)
+}
+
 export function hashStep(h: number, unit: number): number {
   return Math.imul(h ^ unit, 16777619)
 }
@@ -10,7 +15,7 @@ export function hashStep(h: number, unit: number): number {
 /** Hash of the normalized word at `text[start, end)`, equal to hashWord of its normal form. */
 export function hashSpan(text: string, start: number, end: number): number {
   let h = HASH_SEED
-  for (let i = start; i < end; i++) h = hashStep(h, lowerUnit(text.charCodeAt(i)))
+  for (let i = start; i < end; i++) h = hashStep(h, lower(text.charCodeAt(i)))
   return h
 }
 
@@ -131,7 +136,7 @@ export class WordVocab {
 
 function sameNormalized(word: string, text: string, start: number, len: number): boolean {
   for (let k = 0; k < len; k++) {
-    if (word.charCodeAt(k) !== lowerUnit(text.charCodeAt(start + k))) return false
+    if (word.charCodeAt(k) !== lower(text.charCodeAt(start + k))) return false
   }
   return true
 }

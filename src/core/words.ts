@@ -1,5 +1,11 @@
-import { APOSTROPHE, BREAK, CURLY_APOSTROPHE, lowerUnit, normalizeSpan, wordCharWidth } from './chars'
-import { HASH_SEED, WordVocab } from './vocab'
+import { BREAK, lowerUnit, normalizeSpan, wordCharWidth } from './chars'
+import { WordVocab } from './vocab'
+
+// Local copies of chars.ts / vocab.ts constants for the hot loops: under tsx (the CLI and the
+// benches) every imported binding is a getter call per use, 20% of a scan's time.
+const APOSTROPHE = 39
+const CURLY_APOSTROPHE = 0x2019
+const HASH_SEED = 0x811c9dc5 | 0
 
 /** The words of one text (SPEC §1) as parallel arrays. */
 export interface Words {
