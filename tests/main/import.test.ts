@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { compileMatcher, parseSgSetJson, planningMask, RelativePerplexityTracker, StepMetricsAccumulator, tokenSpansFromStrings } from '../../src/core'
+import { compileMatcher, loadTokenizer, parseSgSetJson, planningMask, RelativePerplexityTracker, StepMetricsAccumulator, tokenSpansFromStrings, tokenSpansFromTokenizer } from '../../src/core'
+import { tinyTokenizerJson } from '../core/fixtures'
 import { createBackend, type Backend } from '../../src/main/backend'
 import { importResult, type ImportSummary } from '../../src/main/import/importer'
 import { analyzeFiles } from '../../src/main/import/analyze'
@@ -196,6 +197,30 @@ describe('import: JSONL with a field mapping and token data', () => {
     const second = await importAll({ paths: [p], sg: SG })
     expect(second.mapping.record).toMatchObject({ step: 'iter', prompt_id: 'meta.problem' })
     expect(second.rollouts).toBe(3)
+  })
+})
+
+describe('import: --tokenizer', () => {
+  it('tokenizes responses without tokens with the core, so token-level planning exists', async () => {
+    const tk = join(tmp.dir, 'tokenizer.json')
+    writeFileSync(tk, JSON.stringify(tinyTokenizerJson()))
+    // new content (the fixture itself is imported above): step 1 plus one more response
+    const f = join(tmp.dir, '1.jsonl')
+    writeFileSync(f, readFileSync(join(FIX, 'verl', '1.jsonl'), 'utf8') + JSON.stringify({ input: 'p3', output: 'Wait, let me check it.', score: 1 }) + '\n')
+    const s = await importAll({ paths: [f], sg: SG, tokenizer: tk, format: 'verl' })
+    expect(s.rollouts).toBe(4)
+    const rows = backend.ctx.store.db.prepare('SELECT id, response, n_tokens FROM rollouts WHERE run_id = ? ORDER BY id').all(s.runId) as { id: number; response: string; n_tokens: number }[]
+    const tokenizer = loadTokenizer(tinyTokenizerJson())
+    for (const r of rows) {
+      const spans = tokenSpansFromTokenizer(tokenizer, r.response)
+      expect(r.n_tokens).toBe(spans.starts.length)
+      const d = await ok<{ tokens: { starts: number[]; planning: number[] } }>('rollouts/get', { id: r.id })
+      expect(d.tokens.starts).toEqual([...spans.starts])
+      expect(d.tokens.planning).toEqual([...planningMask(spans.starts, spans.ends, compileMatcher(phrases).findOccurrences(r.response))])
+    }
+    // length is now in tokens (SPEC §4)
+    const len = backend.ctx.store.metrics.series({ runId: s.runId!, key: 'length', maxPoints: 10 }).last[0]
+    expect(len).toBe(rows.reduce((n, r) => n + r.n_tokens, 0) / 4)
   })
 })
 

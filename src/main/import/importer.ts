@@ -69,6 +69,12 @@ interface Plan {
 }
 
 const running = new Map<number, Promise<ImportSummary>>()
+/** Outcomes nobody asked for (imports started over HTTP) are dropped after this many. */
+const KEEP_RESULTS = 100
+function remember(jobId: number, done: Promise<ImportSummary>): void {
+  running.set(jobId, done)
+  if (running.size > KEEP_RESULTS) running.delete(running.keys().next().value!)
+}
 
 /**
  * The outcome of an import started with `import/start` in this process (the CLI waits on it; the
@@ -167,7 +173,7 @@ export async function startImport(ctx: BackendContext, req: ImportRequest): Prom
     // Every file is in the workspace already: nothing to write.
     const existing = p.done[0]!.runId!
     const job = ctx.jobs.run('import', { runId: existing, unit: 'bytes', total: 0, params: { paths: p.paths } }, async () => summary(p, null, existing, new BadLines(), 0, 0, t0, { record: p.mapping, rollout: {} }))
-    running.set(job.jobId, job.done)
+    remember(job.jobId, job.done)
     return { jobId: job.jobId, runId: existing, done: job.done }
   }
   const name = req.name ?? defaultName(p.paths)
@@ -193,7 +199,7 @@ export async function startImport(ctx: BackendContext, req: ImportRequest): Prom
       throw err
     }
   })
-  running.set(job.jobId, job.done)
+  remember(job.jobId, job.done)
   return { jobId: job.jobId, runId: run.id, done: job.done }
 }
 
