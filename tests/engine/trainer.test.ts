@@ -111,6 +111,28 @@ describe('runTraining', () => {
     expect(second.steps.map((s) => untimed(s.metrics))).toEqual(straight.steps.slice(2).map((s) => untimed(s.metrics)))
   })
 
+  it('pauses between steps and carries on when resumed', async () => {
+    const control = new TrainControl()
+    const times: number[] = []
+    let resumedAt = 0
+    const r = await runTraining(tiny({ steps: 2, eval: { every: 0 } }), {
+      onStep: (e) => {
+        times.push(Date.now())
+        if (e.step === 1) {
+          control.pause()
+          setTimeout(() => {
+            resumedAt = Date.now()
+            control.resume()
+          }, 300)
+        }
+      }
+    }, { runId: 'pause', workspace: null, control })
+    expect(r.status).toBe('completed')
+    expect(times).toHaveLength(2)
+    expect(resumedAt).toBeGreaterThan(0)
+    expect(times[1]).toBeGreaterThanOrEqual(resumedAt)
+  })
+
   it('stops with a clear error on a NaN loss, keeping the steps already reported', async () => {
     const ws = workspace()
     const ok = collect()
