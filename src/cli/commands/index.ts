@@ -4,8 +4,9 @@ import { runsCommand } from './runs'
 import { importCommand } from './import'
 import { analyzeCommand } from './analyze'
 import { exportCommand } from './export'
+import { sgCommand } from './sg'
 import { errorsCommand } from './errors'
 import { trainCommand } from './train'
 
 /** Every `hicra` command; add a new one by listing it here. */
-export const commands: Command[] = [serveCommand, runsCommand, importCommand, analyzeCommand, exportCommand, errorsCommand, trainCommand]
+export const commands: Command[] = [serveCommand, runsCommand, importCommand, analyzeCommand, exportCommand, sgCommand, errorsCommand, trainCommand]
