@@ -66,9 +66,10 @@ export interface PageRow {
   error_type: string | null
 }
 
-// The label shown for a rollout: the first of truth, manual, judge, rule that it has.
-const LABEL_SQL = `(SELECT l.error_type FROM error_labels l WHERE l.rollout_id = r.id
-  ORDER BY CASE l.source WHEN 'truth' THEN 0 WHEN 'manual' THEN 1 WHEN 'judge' THEN 2 ELSE 3 END LIMIT 1)`
+// The label shown for a rollout: its effective label as the Errors view counts it (docs/errors.md),
+// manual > judge > rule > truth.
+const ORDER = `CASE source WHEN 'manual' THEN 0 WHEN 'judge' THEN 1 WHEN 'rule' THEN 2 ELSE 3 END`
+const LABEL_SQL = `(SELECT l.error_type FROM error_labels l WHERE l.rollout_id = r.id ORDER BY ${ORDER.replace('source', 'l.source')} LIMIT 1)`
 
 /** Rollouts of runs: bulk insert for imports, filtered pages and single reads for the explorer. */
 export class RolloutsRepo {
@@ -106,8 +107,8 @@ export class RolloutsRepo {
   }
 
   labels(id: number): { source: string; errorType: string }[] {
-    return (this.db.prepare(`SELECT source, error_type AS errorType FROM error_labels WHERE rollout_id = ?
-      ORDER BY CASE source WHEN 'truth' THEN 0 WHEN 'manual' THEN 1 WHEN 'judge' THEN 2 ELSE 3 END`).all(id) as { source: string; errorType: string }[])
+    return (this.db.prepare(`SELECT source, error_type AS errorType FROM error_labels WHERE rollout_id = ? ORDER BY ${ORDER}`)
+      .all(id) as { source: string; errorType: string }[])
   }
 
   page(q: PageQuery): { total: number; rows: PageRow[] } {

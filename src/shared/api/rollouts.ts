@@ -13,7 +13,7 @@ export interface RolloutSummary {
   preview: string
   nTokens: number | null
   hasSg: boolean
-  /** The rollout's error label (truth first, then manual, judge, rule), or null. */
+  /** The rollout's effective error label (manual > judge > rule > truth, as in the Errors view), or null. */
   errorType: string | null
 }
 
