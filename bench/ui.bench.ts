@@ -94,6 +94,7 @@ try {
     await waitTimings('initial', METRICS.length)
     open.push(performance.now() - t)
     const ts = (await takeTimings(page)).filter((x) => x.reason === 'initial')
+    if (process.env.BENCH_DEBUG) console.log('open', JSON.stringify(ts.map((x) => [x.testid, Math.round(x.queryMs), Math.round(x.totalMs), x.points])))
     openQuery.push(Math.max(...ts.map((x) => x.queryMs)))
     openDraw.push(Math.max(...ts.map((x) => x.totalMs - x.queryMs)))
     points = ts.reduce((a, x) => a + x.points, 0)
