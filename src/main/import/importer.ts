@@ -10,8 +10,8 @@ import type { Statement } from 'better-sqlite3'
 import { hashFile } from './lineChunks'
 import { listSources, type ImportFormat, type SourceFile } from './sources'
 import { BadLines, type BadLine } from './scan'
-import type { StepRow } from './stepMetrics'
-import { readRows, readRowsParallel } from './rowSource'
+import { withRelativePerplexity, type StepRow } from './stepMetrics'
+import { readRows, readRowsParallel, type RawStep } from './rowSource'
 import { metricsFromStored } from './storedMetrics'
 import { resolveSg, type ResolvedSg } from './sgResolve'
 import { readTokenizer } from './tokenizer'
@@ -260,7 +260,8 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
   const source = threads > 1
     ? readRowsParallel(p.files, p.sg.phrases, p.mapping, p.req.tokenizer ? resolve(p.req.tokenizer) : null, threads, job.signal)
     : readRows(p.files, p.sg.phrases, p.mapping, p.tokenizer, job.signal)
-  let steps: StepRow[] | null = null
+  let raw: RawStep[] = []
+  let spanning: number[] = []
   let mapping: ImportSummary['mapping'] = { record: p.mapping, rollout: {} }
   for await (const ev of source) {
     if (job.signal.aborted) break
@@ -290,16 +291,23 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
       insFile.run(runId, f.path, ev.hash, f.size, ev.lines, ev.rows, ev.skipped, Date.now())
       p.done.push({ path: f.path, size: f.size, status: 'imported', lines: ev.lines, rollouts: ev.rows, skipped: ev.skipped })
     } else if (ev.type === 'end') {
-      steps = ev.steps
+      raw = ev.steps
+      spanning = ev.spanning
       mapping = ev.mapping
     }
   }
   if (job.signal.aborted) throw new JobCancelled()
-  // A step that spans files read on different threads: its metrics come from the stored rows.
-  if (steps === null || p.done.some((f) => f.status === 'duplicate')) steps = metricsFromStored(db, runId, p.sg.phrases)
+  // A dropped duplicate changes its steps: all metrics from the stored rows. A step that spans files
+  // read on different threads: that step's metrics from its stored rows.
+  if (p.done.some((f) => f.status === 'duplicate')) raw = metricsFromStored(db, runId, p.sg.phrases)
+  else if (spanning.length > 0) {
+    const fixed = new Map(metricsFromStored(db, runId, p.sg.phrases, spanning).map((x) => [x.step, x.metrics]))
+    raw = raw.map((x) => (fixed.has(x.step) ? { step: x.step, metrics: fixed.get(x.step)! } : x))
+  }
+  const steps = withRelativePerplexity(raw)
   const s = summary(p, runId, null, bad, rollouts, steps.length, t0, mapping)
   db.transaction(() => {
-    ctx.store.metrics.append(runId, metricPoints(steps!))
+    ctx.store.metrics.append(runId, metricPoints(steps))
     const source = { format: p.format, paths: p.paths, mapping: p.req.mapping ?? p.mapping, resolvedMapping: s.mapping,
       sg: { name: p.sg.name, file: p.sg.file }, tokenizer: p.req.tokenizer ? resolve(p.req.tokenizer) : null, summary: { ...s, bad: s.bad.slice(0, 100) } }
     ctx.store.runs.update(runId, { status: 'imported', source })

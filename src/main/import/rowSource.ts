@@ -4,7 +4,7 @@ import type { Tokenizer } from '@huggingface/tokenizers'
 import type { NewRollout } from '../store/rollouts'
 import { RecordExtractor } from './records'
 import { scanFiles, type BadLine, type Row } from './scan'
-import { StepMetricsBook, withRelativePerplexity, type StepRow } from './stepMetrics'
+import { StepMetricsBook } from './stepMetrics'
 import type { FieldMapping } from './mapping'
 import type { SourceFile } from './sources'
 
@@ -12,8 +12,13 @@ import type { SourceFile } from './sources'
 export type RowEvent =
   | { type: 'rows'; file: number; rows: NewRollout[]; labels: (string | null)[]; bad: BadLine[]; bytes: number }
   | { type: 'fileEnd'; file: number; hash: string; lines: number; rows: number; skipped: number }
-  /** steps: null when a step spans files read on different threads (compute them from the stored rows). */
-  | { type: 'end'; steps: StepRow[] | null; mapping: { record: FieldMapping; rollout: FieldMapping } }
+  /**
+   * Each step's metrics on their own (no relative perplexity yet); `spanning`: steps found in files
+   * read on different threads, whose entry covers one file only (recompute them from the stored rows).
+   */
+  | { type: 'end'; steps: RawStep[]; spanning: number[]; mapping: { record: FieldMapping; rollout: FieldMapping } }
+
+export type RawStep = { step: number; metrics: StepMetrics }
 
 /** A stored rollout from an aligned one: its planning mask over tokens and its has-SG flag. */
 export function toNewRollout(a: Row, occurrences: number, matcher: SgMatcher): NewRollout {
@@ -56,8 +61,7 @@ export async function* readRows(files: readonly SourceFile[], phrases: string[],
       }
     }
   }
-  if (!fileIndex) yield { type: 'end', steps: book.results(), mapping: extractor.resolved() }
-  else yield { type: 'end', steps: null, mapping: extractor.resolved() }
+  yield { type: 'end', steps: fileIndex ? [] : book.rawResults(), spanning: [], mapping: extractor.resolved() }
 }
 
 const workerUrl = new URL('./importWorker.mjs', import.meta.url)
@@ -125,7 +129,7 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
   }
   signal?.addEventListener('abort', abort, { once: true })
   const steps = new Map<number, StepMetrics>()
-  let collided = false
+  const spanning = new Set<number>()
   let mapping0: { record: FieldMapping; rollout: FieldMapping } | null = null
   try {
     while (ended < nWorkers) {
@@ -142,7 +146,7 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
         mapping0 = mapping0 ?? m.mapping
       } else if (m.type === 'fileSteps') {
         for (const s of m.steps) {
-          if (steps.has(s.step)) collided = true
+          if (steps.has(s.step)) spanning.add(s.step)
           steps.set(s.step, s.metrics)
         }
       } else if (m.type === 'rows') {
@@ -159,5 +163,5 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
     for (const w of workers) void w.terminate()
   }
   const sorted = [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([step, metrics]) => ({ step, metrics }))
-  yield { type: 'end', steps: collided ? null : withRelativePerplexity(sorted), mapping: mapping0 ?? { record: mapping, rollout: {} } }
+  yield { type: 'end', steps: sorted, spanning: [...spanning], mapping: mapping0 ?? { record: mapping, rollout: {} } }
 }

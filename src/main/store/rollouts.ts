@@ -158,6 +158,12 @@ export class RolloutsRepo {
     return this.db.prepare('SELECT * FROM rollouts WHERE run_id = ? AND id > ? ORDER BY id LIMIT ?').all(runId, afterId, limit) as RolloutRow[]
   }
 
+  /** As `batch`, only rows of the given steps. */
+  batchOfSteps(runId: number, steps: readonly number[], afterId: number, limit: number): RolloutRow[] {
+    return this.db.prepare(`SELECT * FROM rollouts WHERE run_id = ? AND step IN (SELECT value FROM json_each(?)) AND id > ? ORDER BY id LIMIT ?`)
+      .all(runId, JSON.stringify(steps), afterId, limit) as RolloutRow[]
+  }
+
   count(runId: number): number {
     return this.db.prepare('SELECT count(*) FROM rollouts WHERE run_id = ?').pluck().get(runId) as number
   }
