@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
+import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createBackend } from '../../src/main/backend'
@@ -50,5 +51,29 @@ describe.skipIf(!has)('import of the real runs in ../shared/data/real', () => {
     const correct = lines.reduce((n, l) => n + l.score.filter(Boolean).length, 0)
     expect(acc).toBeCloseTo(correct / 800, 12)
     expect(b.ctx.store.runs.metricKeys(s.runId!)).toEqual(expect.arrayContaining(['planning_ratio', 'semantic_entropy', 'pass_at_8']))
+  })
+})
+
+// The shared generator's dump with malformed lines mixed in (skipped without ../shared).
+const GEN = resolve(__dirname, '..', '..', '..', 'shared', 'bench', 'gen_verl_dump.py')
+describe.skipIf(!existsSync(GEN))('import of a gen_verl_dump.py dump with --bad-lines 3', () => {
+  it('imports every good line and lists the 3 bad lines of each file with file:line', async () => {
+    const tmp = tempDir('hicra-gen-')
+    const b = createBackend(join(tmp.dir, 'gen.db'), { transport: 'cli' })
+    try {
+      const dir = join(tmp.dir, 'dump')
+      execFileSync('python3', [GEN, dir, '--steps', '3', '--per-step', '200', '--words', '60', '--bad-lines', '3'])
+      const r = await b.invoke('import/start', { paths: [dir], sg: join(__dirname, '..', 'fixtures', 'import', 'sg.json') })
+      if (!r.ok) throw new Error(r.error.message)
+      const s = await importResult((r.value as { jobId: number }).jobId)!
+      expect(s).toMatchObject({ format: 'verl', rollouts: 3 * 197, steps: 3, skippedLines: 9, skippedByKind: { 'malformed JSON': 9 } })
+      expect(s.bad.map((x) => x.file)).toEqual(['1.jsonl', '1.jsonl', '1.jsonl', '2.jsonl', '2.jsonl', '2.jsonl', '3.jsonl', '3.jsonl', '3.jsonl'])
+      const bad1 = readFileSync(join(dir, '1.jsonl'), 'utf8').split('\n')
+      for (const x of s.bad.filter((y) => y.file === '1.jsonl')) expect(() => JSON.parse(bad1[x.line - 1]!)).toThrow()
+      expect(b.ctx.store.metrics.series({ runId: s.runId!, key: 'accuracy', maxPoints: 10 }).total).toBe(3)
+    } finally {
+      b.close()
+      tmp.cleanup()
+    }
   })
 })
