@@ -202,3 +202,25 @@ describe('run panels', () => {
     expect(RUN_PANELS[0]!.missing({ kind: 'import' })).toMatch(/per-token log-probs/)
   })
 })
+
+describe('train form', () => {
+  it('starts from the engine defaults and builds a config the engine accepts', async () => {
+    const { defaultForm, formToConfig, validateTrainForm } = await import('../../src/renderer/src/lib/trainForm')
+    const { parseTrainConfig } = await import('../../src/engine/config')
+    const f = defaultForm()
+    expect(f).toMatchObject({ algo: 'hicra', alpha: 0.2, modelSize: 'small' })
+    const v = validateTrainForm({ ...f, modelSize: 'tiny', steps: 3, warmupSteps: 0, evalEvery: 0 })
+    expect(v.errors).toEqual({})
+    expect(v.config).toEqual(parseTrainConfig(formToConfig({ ...f, modelSize: 'tiny', steps: 3, warmupSteps: 0, evalEvery: 0 })))
+    expect(v.config!.model).toMatchObject({ layers: 1, dModel: 64, heads: 4 })
+  })
+  it('names the form field of each problem, as the engine would refuse it', async () => {
+    const { defaultForm, validateTrainForm } = await import('../../src/renderer/src/lib/trainForm')
+    const { parseTrainConfig } = await import('../../src/engine/config')
+    const bad = { ...defaultForm(), alpha: 1.5, groupSize: 0, steps: 2.5, warmupSteps: -1, evalEvery: -3 }
+    const v = validateTrainForm(bad)
+    expect(v.config).toBeNull()
+    expect(Object.keys(v.errors).sort()).toEqual(['alpha', 'evalEvery', 'groupSize', 'steps', 'warmupSteps'])
+    expect(() => parseTrainConfig({ alpha: 1.5 })).toThrow(/alpha/)
+  })
+})
