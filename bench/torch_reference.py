@@ -120,8 +120,11 @@ def main():
         pg_step(model, opt, ids, old_lp, adv, mask)
         times.append(time.perf_counter() - t0)
     times.sort()
-    out = {'step_s': times[len(times) // 2], 'threads': torch.get_num_threads(), 'torch': torch.__version__,
-           'params': sum(p.numel() for p in model.parameters())}
+    out = {'step_s': times[len(times) // 2], 'step_times': times, 'threads': torch.get_num_threads(),
+           'torch': torch.__version__, 'params': sum(p.numel() for p in model.parameters())}
+    if args.get('no_sampling'):
+        print(json.dumps(out))
+        return
     P = args.get('prompt', 8)
     new = T - P
     prompts = torch.randint(0, V, (N, P))
