@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { execFile, spawn } from 'node:child_process'
+import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
@@ -19,28 +19,52 @@ afterAll(() => tmp.cleanup())
 const run = promisify(execFile)
 const hicra = (...args: string[]) => run(process.execPath, [bin, ...args], { cwd: root, maxBuffer: 64 << 20 })
 
-describe('hicra import killed mid-way', () => {
-  it('leaves a consistent database, and a retry imports cleanly with no duplicates', async () => {
-    const dump = join(tmp.dir, 'dump')
-    const good = genVerlDump(dump, { steps: 6, perStep: 6000, words: 200, badLines: 2 })
-    const db = join(tmp.dir, 'kill.db')
-    const child = spawn(process.execPath, [bin, 'import', dump, '--db', db, '--sg', SG], { cwd: root, stdio: 'ignore' })
-    // Kill it once some rollouts are committed but before the import finishes.
-    let seen = 0
-    for (let i = 0; i < 600 && seen === 0; i++) {
-      await new Promise((r) => setTimeout(r, 50))
-      if (!existsSync(db)) continue
+/** Starts `hicra import` and resolves once it has committed some rollouts (polling the database). */
+async function importUntilRows(dump: string, db: string): Promise<{ child: ChildProcess; seen: number }> {
+  const child = spawn(process.execPath, [bin, 'import', dump, '--db', db, '--sg', SG], { cwd: root, stdio: 'ignore' })
+  let seen = 0
+  for (let i = 0; i < 600 && seen === 0; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    if (!existsSync(db)) continue
+    try {
+      const d = new Database(db, { readonly: true, fileMustExist: true })
       try {
-        const d = new Database(db, { readonly: true, fileMustExist: true })
-        try {
-          seen = d.prepare('SELECT count(*) FROM rollouts').pluck().get() as number
-        } finally {
-          d.close()
-        }
-      } catch {
-        // the schema is not there yet
+        seen = d.prepare('SELECT count(*) FROM rollouts').pluck().get() as number
+      } finally {
+        d.close()
       }
+    } catch {
+      // the schema is not there yet
     }
+  }
+  return { child, seen }
+}
+
+describe('hicra import interrupted mid-way', () => {
+  const dump = join(tmp.dir, 'dump')
+  const good = genVerlDump(dump, { steps: 6, perStep: 6000, words: 200, badLines: 2 })
+
+  it('Ctrl-C cancels: exit 130 and the workspace as it was', async () => {
+    const db = join(tmp.dir, 'cancel.db')
+    const { child, seen } = await importUntilRows(dump, db)
+    expect(seen).toBeGreaterThan(0)
+    child.kill('SIGINT')
+    const code = await new Promise((r) => child.once('exit', r))
+    expect(code).toBe(130)
+    const d = new Database(db, { readonly: true })
+    try {
+      expect(d.prepare('SELECT count(*) FROM runs').pluck().get()).toBe(0)
+      expect(d.prepare('SELECT count(*) FROM rollouts').pluck().get()).toBe(0)
+      expect(d.prepare("SELECT status FROM jobs WHERE kind = 'import'").pluck().all()).toEqual(['cancelled'])
+    } finally {
+      d.close()
+    }
+  })
+
+  it('killed: a consistent database, and a retry imports cleanly with no duplicates', async () => {
+    const db = join(tmp.dir, 'kill.db')
+    // Kill it once some rollouts are committed but before the import finishes.
+    const { child, seen } = await importUntilRows(dump, db)
     child.kill('SIGKILL')
     await new Promise((r) => child.once('exit', r))
     expect(seen).toBeGreaterThan(0)
