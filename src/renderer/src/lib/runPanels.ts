@@ -26,7 +26,7 @@ const ALL = '#555555'
 const trainerOnly = (what: string) => (run: { kind: string }) =>
   run.kind === 'import'
     ? `This run was imported: ${what} is logged by the trainer, and the imported files carry none.`
-    : `No ${what} logged yet: the trainer writes it after each step.`
+    : `${what[0]!.toUpperCase()}${what.slice(1)} is logged by the trainer after each step; none is stored yet.`
 
 export const RUN_PANELS: PanelSpec[] = [
   {
