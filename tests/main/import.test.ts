@@ -277,6 +277,15 @@ describe('import: cancel and invalid arguments', () => {
     expect(await fails('runs/setSgSet', { runId: 99999, sg: SG })).toMatchObject({ code: 'not_found', field: 'runId' })
   })
 
+  it('reads CRLF line ends and a byte-order mark', async () => {
+    const f = join(tmp.dir, 'crlf.jsonl')
+    const lines = readFileSync(join(FIX, 'verl', '1.jsonl'), 'utf8').trim().split('\n')
+    writeFileSync(f, '\ufeff' + lines.join('\r\n') + '\r\n' + JSON.stringify({ input: 'p9', output: 'one more', score: 0 }) + '\r\n')
+    const r = await analyzeFiles({ paths: [f], phrases })
+    expect(r.rollouts).toBe(4)
+    expect(r.bad.first.map((b) => b.line)).toEqual([3])
+  })
+
   it('import/preview shows the first lines, the detected format and the mapping', async () => {
     const p = await ok<{ format: string; lines: { line: number }[]; mapping: { record: Record<string, string> }; sample: unknown[]; bad: { line: number }[] }>(
       'import/preview', { paths: [join(FIX, 'verl')], lines: 3 })

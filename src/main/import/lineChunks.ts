@@ -47,7 +47,9 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
       let end = eof ? filled : buf.lastIndexOf(10, filled - 1) + 1
       if (end === 0 && !eof) continue
       if (eof && filled === 0) break
-      const text = buf.toString('utf8', 0, end)
+      let text = buf.toString('utf8', 0, end)
+      // A UTF-8 byte-order mark (editors on Windows write one) is not part of the first line.
+      if (consumed === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
       const lines = text.split('\n')
       // A chunk ending in '\n' leaves one empty trailing piece that is not a line.
       if (lines.length > 0 && lines[lines.length - 1] === '' && (text.endsWith('\n') || text === '')) lines.pop()

@@ -129,10 +129,7 @@ export class RecordExtractor {
 
   private one(rec: Rec, r: FieldResolver, step: number, prompt: string | null, promptId: string | null, gold: string | null, parent: Rec | null): RolloutRec {
     const resp = r.get(rec, 'response')
-    if (resp === undefined || resp === null) {
-      if (parent !== null && this.outer.get(parent, 'response') === undefined) throw missing('response', 'response, output, completion, text, …; use --map response=NAME')
-      throw missing('response', 'response, output, completion, text, …; use --map response=NAME')
-    }
+    if (resp === undefined || resp === null) throw missing('response', 'response, output, completion, text, …; use --map response=NAME')
     if (typeof resp !== 'string') throw wrong('response', 'a string', resp)
     let ownStep = step
     if (parent !== null) {
