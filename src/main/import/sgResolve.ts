@@ -84,6 +84,10 @@ export function resolveSg(arg: string | undefined, store: Store | null): Resolve
     file = defaultSgPath()
     if (!file) throw new SgResolveError('no Strategic Gram set: pass --sg FILE_OR_NAME (resources/sg/default.json is missing)')
   } else if (existsSync(arg) && statSync(arg).isFile()) file = resolve(arg)
+  else if (arg === 'default' && !(store && store.sgSets.byName(arg))) {
+    // The built-in set by its name, as `hicra sg` resolves it, before the workspace stores it.
+    file = defaultSgPath()
+  }
 
   if (file) {
     const set = fromFile(file)
