@@ -56,6 +56,10 @@ interface ResumeState {
 
 const KEEP_CHECKPOINTS = 2
 
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
 export async function runTraining(rawConfig: unknown, sink: TrainSink, opts: RunOptions): Promise<RunResult> {
   const control = opts.control ?? new TrainControl()
   let lastStep = 0
@@ -118,7 +122,8 @@ export async function runTraining(rawConfig: unknown, sink: TrainSink, opts: Run
         workspace: opts.workspace,
         backend: backend.name,
         onProgress: (p) => sink.onWarmup?.(p),
-        shouldStop: () => control.stopped
+        shouldStop: () => control.stopped,
+        yieldEvery: yieldToEventLoop
       })
     }
 
@@ -135,6 +140,9 @@ export async function runTraining(rawConfig: unknown, sink: TrainSink, opts: Run
     }
 
     for (let step = startStep; step <= config.steps; step++) {
+      // Let queued messages (a worker's stop or pause) run: awaiting only resolved promises never
+      // yields to the event loop, and a step is one long synchronous computation.
+      await yieldToEventLoop()
       await control.waitWhilePaused()
       if (control.stopped) break
       const t0 = performance.now()

@@ -32,7 +32,14 @@ export async function warmup(
   policy: Policy,
   task: Task,
   config: TrainConfig,
-  opts: { workspace: string | null; backend: string; onProgress?: (p: WarmupProgress) => void | Promise<void>; shouldStop?: () => boolean }
+  opts: {
+    workspace: string | null
+    backend: string
+    onProgress?: (p: WarmupProgress) => void | Promise<void>
+    shouldStop?: () => boolean
+    /** Called before each step so that a worker can take in a stop message. */
+    yieldEvery?: () => Promise<void>
+  }
 ): Promise<WarmupResult> {
   const w = config.warmup
   if (w.steps === 0) return { cached: false, loss: NaN, dir: null }
@@ -49,6 +56,7 @@ export async function warmup(
   let loss = NaN
   try {
     for (let s = 1; s <= w.steps; s++) {
+      await opts.yieldEvery?.()
       if (opts.shouldStop?.()) return { cached: false, loss, dir: null }
       const problems = Array.from({ length: w.batchSize }, () => task.sampleTrain(rng))
       const b = pack(problems.map((p) => p.promptIds), problems.map((p) => task.teacher(p, rng, rates)), task.tokenizer.padId)

@@ -24,4 +24,26 @@ describe('training worker', () => {
     if (start.type !== 'start') throw new Error('no start')
     expect(start.info.backend).toBe('wasm')
   })
+
+  it('takes a stop message between steps and ends the run as stopped', async () => {
+    const events: WorkerEvent[] = []
+    const config = {
+      task: 'route', algo: 'grpo', steps: 50, seed: 4, backend: 'wasm',
+      model: { layers: 1, dModel: 16, heads: 2, context: 72, ffMult: 2 },
+      warmup: { steps: 1, batchSize: 4 }, eval: { every: 0 }, batchPrompts: 1, groupSize: 2
+    }
+    let sentStop = false
+    const w = startTrainingWorker({ type: 'start', config, runId: 'w2', workspace: null }, (e) => {
+      events.push(e)
+      if (e.type === 'step' && !sentStop) {
+        sentStop = true
+        w.send({ type: 'stop' })
+      }
+    })
+    expect(await w.exited).toBe(0)
+    const end = events[events.length - 1]
+    if (end.type !== 'end') throw new Error(`last event ${end.type}`)
+    expect(end.event.status).toBe('stopped')
+    expect(end.event.lastStep).toBeLessThan(5)
+  })
 })
