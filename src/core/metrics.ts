@@ -298,7 +298,8 @@ export class StepMetricsAccumulator {
     const inner = new Float64Array(G)
     this.continuations.forEachCount((g, v) => {
       ns[g] += v
-      inner[g] += v * Math.log(v)
+      // 1·ln 1 = 0 exactly, and most pairs are seen once: skip the logarithm for them.
+      if (v !== 1) inner[g] += v * Math.log(v)
     })
     let total = 0
     let acc = 0
