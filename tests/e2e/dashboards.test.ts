@@ -319,4 +319,29 @@ describe.skipIf(!hasChromium || !hasBuild)('dashboards in Chromium', () => {
     await progress.filter({ hasText: 'tokens/s' }).waitFor()
     await page.screenshot({ path: join(artifacts, 'dashboards-train-progress.png'), fullPage: true })
   }, 180_000)
+
+  it('Train: pause, resume and stop a run from its progress row', async () => {
+    const config = {
+      task: 'route', algo: 'grpo', steps: 100_000, seed: 3, backend: 'wasm',
+      model: { layers: 1, dModel: 16, heads: 2, context: 72, ffMult: 2 },
+      warmup: { steps: 2, batchSize: 4 }, eval: { every: 0 }, batchPrompts: 2, groupSize: 2
+    }
+    const { runId, jobId } = await apiCall<{ runId: number; jobId: number }>(served, 'train/start', { config, name: 'long tiny run' })
+    await page.getByTestId('nav-runs').click()
+    await page.getByTestId('nav-train').click()
+    const row = page.getByTestId(`train-job-${jobId}`)
+    const status = (s: string) => row.getByTestId('train-job-status').filter({ hasText: new RegExp(`^${s}$`) }).waitFor({ timeout: 60_000 })
+    await row.getByTestId('train-progress').filter({ hasText: /step [1-9]/ }).waitFor({ timeout: 60_000 })
+    await status('running')
+    await row.getByTestId('train-pause').click()
+    await status('paused')
+    expect((await apiCall<{ status: string }>(served, 'runs/get', { id: runId })).status).toBe('paused')
+    await row.getByTestId('train-resume').click()
+    await status('running')
+    await row.getByTestId('train-stop').click()
+    await status('stopped')
+    const run = await apiCall<{ status: string; lastStep: number }>(served, 'runs/get', { id: runId })
+    expect(run.status).toBe('stopped')
+    expect(run.lastStep).toBeLessThan(100_000)
+  }, 240_000)
 })
