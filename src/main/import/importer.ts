@@ -4,6 +4,7 @@ import { basename, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import type { BackendContext } from '../context'
+import type { Db } from '../store'
 import { JobCancelled, type JobHandle } from '../jobs'
 import { RolloutsRepo, type NewRollout } from '../store/rollouts'
 import type { Statement } from 'better-sqlite3'
@@ -241,15 +242,22 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
     }
     return [first, last]
   })
-  // Checkpoint the WAL every 64 MB instead of every 4 MB while bulk-writing: far fewer fsyncs.
-  const autoCheckpoint = db.pragma('wal_autocheckpoint', { simple: true }) as number
-  db.pragma('wal_autocheckpoint = 16384')
+  // Checkpoint the WAL every 64 MB instead of every 4 MB while bulk-writing: far fewer fsyncs. The
+  // first of concurrent imports on a connection raises it, the last one restores it.
+  let saved = bulkWriters.get(db)
+  if (!saved) bulkWriters.set(db, (saved = { n: 0, autoCheckpoint: db.pragma('wal_autocheckpoint', { simple: true }) as number }))
+  if (saved.n++ === 0) db.pragma('wal_autocheckpoint = 16384')
   try {
     return await writeAll(ctx, p, runId, job, total, t0, write, insFile, idRanges, hashes, bad)
   } finally {
-    db.pragma(`wal_autocheckpoint = ${autoCheckpoint}`)
+    if (--saved.n === 0) {
+      db.pragma(`wal_autocheckpoint = ${saved.autoCheckpoint}`)
+      bulkWriters.delete(db)
+    }
   }
 }
+
+const bulkWriters = new WeakMap<Db, { n: number; autoCheckpoint: number }>()
 
 async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHandle, total: number, t0: number,
   write: (rows: NewRollout[], labels: (string | null)[]) => [number, number], insFile: Statement, idRanges: Map<number, [number, number][]>,
