@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { createBackend } from '../../src/main/backend'
 import { importResult } from '../../src/main/import/importer'
 import { analyzeFiles } from '../../src/main/import/analyze'
-import { parseSgSetJson } from '../../src/core'
+import { compileMatcher, parseSgSetJson } from '../../src/core'
 import { genVerlDump } from '../helpers/genVerl'
 import { tempDir } from '../helpers/tmp'
 
@@ -42,6 +42,10 @@ describe('worker threads give the same import and analysis as one thread', () =>
     expect(three.s.bad.map((b) => `${b.file}:${b.line}`).sort()).toEqual(one.s.bad.map((b) => `${b.file}:${b.line}`).sort())
     expect(three.rows).toEqual(one.rows)
     expect(three.metrics).toEqual(one.metrics)
+    // has_sg is read from the core's scan scratch after each accumulator add: check it against
+    // a separate match of every response
+    const m = compileMatcher(phrases)
+    for (const r of one.rows as { response: string; has_sg: number }[]) expect(r.has_sg).toBe(m.findOccurrences(r.response).length > 0 ? 1 : 0)
   })
 
   it('a step spread over two files: metrics from the stored rows, equal to one thread', async () => {
