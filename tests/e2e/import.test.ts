@@ -43,6 +43,12 @@ describe.skipIf(!hasChromium || !hasBuild)('import dialog in Chromium', () => {
     expect(await page.getByTestId('run-name').first().textContent()).toBe('verl')
   })
 
+  it('importing the same folder again imports nothing and says where it is', async () => {
+    await page.getByTestId('import-start').click()
+    await page.getByTestId('import-summary').filter({ hasText: 'Nothing imported' }).waitFor()
+    expect(await page.locator('[data-testid^="run-row-"]').count()).toBe(1)
+  })
+
   it('names a missing path in the error', async () => {
     await page.getByTestId('import-paths').fill(join(tmp.dir, 'no-such-folder'))
     await page.getByTestId('import-start').click()

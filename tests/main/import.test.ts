@@ -84,6 +84,10 @@ describe('import: verl dump with bad lines', () => {
     const job = backend.ctx.store.jobs.get(s.jobId)!
     expect(job).toMatchObject({ status: 'completed', unit: 'bytes' })
     expect(job.done).toBe(job.total)
+    const result = await ok<{ status: string; summary: { rollouts: number; bad: unknown[] } }>('import/result', { jobId: s.jobId })
+    expect(result.status).toBe('completed')
+    expect(result.summary.rollouts).toBe(6)
+    expect(result.summary.bad).toHaveLength(3)
   })
 
   it('stores per-step metrics under the SPEC names, equal to the core computed directly', async () => {
@@ -269,6 +273,7 @@ describe('import: cancel and invalid arguments', () => {
     expect(await fails('import/start', { paths: [join(FIX, 'verl')], mapping: { answerz: 'x' } })).toMatchObject({ code: 'invalid_argument' })
     expect(await fails('import/start', { paths: [join(FIX, 'verl')], sg: SG, tokenizer: join(FIX, 'sg.json') })).toMatchObject({ code: 'invalid_argument', field: 'tokenizer' })
     expect(await fails('import/cancel', { jobId: 99999 })).toMatchObject({ code: 'not_found', field: 'jobId' })
+    expect(await fails('import/result', { jobId: 99999 })).toMatchObject({ code: 'not_found', field: 'jobId' })
     expect(await fails('rollouts/page', { runId: 99999 })).toMatchObject({ code: 'not_found', field: 'runId' })
     expect(await fails('rollouts/page', { runId: 1, limit: 501 })).toMatchObject({ code: 'invalid_argument', field: 'limit' })
     expect(await fails('rollouts/page', { runId: 1, stepMin: 3, stepMax: 1 })).toMatchObject({ code: 'invalid_argument', field: 'stepMin' })

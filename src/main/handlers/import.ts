@@ -1,6 +1,6 @@
 import { basename } from 'node:path'
 import { ApiError } from '../../shared/errors'
-import type { ImportPreview } from '../../shared/api/import'
+import type { ImportPreview, ImportSummary } from '../../shared/api/import'
 import type { BackendContext } from '../context'
 import type { HandlersOf } from './types'
 import { startImport } from '../import/importer'
@@ -63,7 +63,7 @@ function mustRun(ctx: BackendContext, id: number): void {
   if (!ctx.store.runs.get(id)) throw new ApiError('not_found', `run ${id} does not exist`, 'runId')
 }
 
-export const importHandlers: HandlersOf<'import/start' | 'import/cancel' | 'import/preview' | 'runs/setSgSet'> = {
+export const importHandlers: HandlersOf<'import/start' | 'import/result' | 'import/cancel' | 'import/preview' | 'runs/setSgSet'> = {
   'import/start': async (req, ctx) => {
     try {
       const { jobId, runId } = await startImport(ctx, req)
@@ -71,6 +71,20 @@ export const importHandlers: HandlersOf<'import/start' | 'import/cancel' | 'impo
     } catch (err) {
       throw asApiError(err)
     }
+  },
+  'import/result': (req, ctx) => {
+    const row = ctx.store.db.prepare("SELECT status, result, error FROM jobs WHERE id = ? AND kind = 'import'").get(req.jobId) as
+      { status: string; result: string | null; error: string | null } | undefined
+    if (!row) throw new ApiError('not_found', `import job ${req.jobId} does not exist`, 'jobId')
+    let summary: ImportSummary | null = null
+    if (row.status === 'completed' && row.result) {
+      try {
+        summary = JSON.parse(row.result) as ImportSummary
+      } catch {
+        summary = null
+      }
+    }
+    return { status: row.status, summary, error: row.error }
   },
   'import/cancel': (req, ctx) => {
     const job = ctx.store.jobs.get(req.jobId)

@@ -10,13 +10,14 @@ import { RolloutsRepo, type NewRollout } from '../store/rollouts'
 import type { Statement } from 'better-sqlite3'
 import { hashFile } from './lineChunks'
 import { listSources, type ImportFormat, type SourceFile } from './sources'
-import { BadLines, type BadLine } from './scan'
+import { BadLines } from './scan'
 import { withRelativePerplexity, type StepRow } from './stepMetrics'
 import { readRows, readRowsParallel, type RawStep } from './rowSource'
 import { metricsFromStored } from './storedMetrics'
 import { resolveSg, type ResolvedSg } from './sgResolve'
 import { readTokenizer } from './tokenizer'
 import type { FieldMapping } from './mapping'
+import type { ImportFileSummary, ImportSummary } from '../../shared/api/import'
 
 export interface ImportRequest {
   paths: string[]
@@ -27,35 +28,7 @@ export interface ImportRequest {
   tokenizer?: string
 }
 
-export interface ImportFileSummary {
-  path: string
-  size: number
-  status: 'imported' | 'already imported' | 'duplicate'
-  lines: number
-  rollouts: number
-  skipped: number
-  /** The run that already holds this file's content. */
-  runId?: number
-}
-
-export interface ImportSummary {
-  runId: number | null
-  /** Every file was already imported: the run that holds them. */
-  alreadyImported: number | null
-  format: ImportFormat
-  sg: string
-  files: ImportFileSummary[]
-  rollouts: number
-  steps: number
-  bytes: number
-  skippedLines: number
-  skippedByKind: Record<string, number>
-  /** The first 100 problems, in full. */
-  bad: BadLine[]
-  notes: string[]
-  mapping: { record: FieldMapping; rollout: FieldMapping }
-  seconds: number
-}
+export type { ImportFileSummary, ImportSummary }
 
 interface Plan {
   req: ImportRequest

@@ -22,6 +22,37 @@ export interface ImportPreview {
   bad: { file: string; line: number; kind: string; message: string }[]
 }
 
+export interface ImportFileSummary {
+  path: string
+  size: number
+  status: 'imported' | 'already imported' | 'duplicate'
+  lines: number
+  rollouts: number
+  skipped: number
+  /** The run that already holds this file's content. */
+  runId?: number
+}
+
+/** What an import did: the job's result. */
+export interface ImportSummary {
+  runId: number | null
+  /** Every file was already imported: the run that holds them. */
+  alreadyImported: number | null
+  format: ImportFormat
+  sg: string
+  files: ImportFileSummary[]
+  rollouts: number
+  steps: number
+  bytes: number
+  skippedLines: number
+  skippedByKind: Record<string, number>
+  /** The first 100 problems, in full (file:line, why). */
+  bad: { file: string; line: number; kind: string; message: string }[]
+  notes: string[]
+  mapping: { record: ImportMapping; rollout: ImportMapping }
+  seconds: number
+}
+
 const Paths = z.array(z.string().min(1).max(4096)).min(1, 'give at least one file or folder').max(10_000)
 const Format = z.enum(['verl', 'jsonl', 'checkpoints'])
 const MappingField = z.enum(['step', 'prompt', 'prompt_id', 'response', 'score', 'correct', 'answer', 'gold',
@@ -41,6 +72,10 @@ export const importChannels = {
       /** A tokenizer.json; responses are tokenized with it so token-level metrics exist. */
       tokenizer: z.string().min(1).max(4096).optional()
     }).strict()
+  ),
+  /** An import job's state and, once it completed, its summary. */
+  'import/result': channel<{ status: string; summary: ImportSummary | null; error: string | null }>()(
+    z.object({ jobId: z.number().int().positive() }).strict()
   ),
   'import/cancel': channel<{ cancelled: boolean }>()(z.object({ jobId: z.number().int().positive() }).strict()),
   'import/preview': channel<ImportPreview>()(
