@@ -32,7 +32,7 @@ async function withSet<T>(db: string | undefined, arg: string, fn: (set: Resolve
       if (!(e instanceof ApiError && e.code === 'not_found') || !existsSync(defaultDbPath())) throw e
     }
   }
-  return withBackend(db, async (backend) => fn(resolveSgSet(backend.ctx, arg, 'SG_SET'), backend))
+  return withBackend(db, async (backend) => fn(resolveSgSet(backend.ctx.store, arg, 'SG_SET'), backend))
 }
 
 function parseSteps(v: string | undefined): { stepMin?: number; stepMax?: number } {

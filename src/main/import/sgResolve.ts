@@ -1,7 +1,7 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { normalizePhrase, parseSgSetJson, type SgSet, type StrategicGram } from '../../core'
+import { resolve } from 'node:path'
+import { normalizePhrase, type SgSet, type StrategicGram } from '../../core'
+import { ApiError } from '../../shared/errors'
+import { DEFAULT_SET_NAME, resolveSgSet, type ResolvedSgSet } from '../sg/resolve'
 import type { Db, Store } from '../store'
 
 /** The Strategic Gram set an import or analysis uses. */
@@ -20,36 +20,6 @@ export class SgResolveError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'SgResolveError'
-  }
-}
-
-/** resources/sg/default.json, looked for above this module (sources, tests) and the working folder (bundles). */
-export function defaultSgPath(): string | null {
-  const starts = [dirname(fileURLToPath(import.meta.url)), process.cwd()]
-  for (const s of starts) {
-    let d = s
-    for (let i = 0; i < 6; i++) {
-      const p = join(d, 'resources', 'sg', 'default.json')
-      if (existsSync(p)) return p
-      const up = dirname(d)
-      if (up === d) break
-      d = up
-    }
-  }
-  return null
-}
-
-function fromFile(path: string): SgSet {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (e) {
-    throw new SgResolveError(`cannot read the Strategic Gram set ${path}: ${(e as Error).message}`)
-  }
-  try {
-    return parseSgSetJson(text, path)
-  } catch (e) {
-    throw new SgResolveError((e as Error).message)
   }
 }
 
@@ -75,34 +45,25 @@ function register(store: Store, set: SgSet): { setId: number; version: number } 
 }
 
 /**
- * `--sg FILE_OR_NAME`: a JSON file (the core's SG-set format), else the name (or id) of a set in
- * the workspace (its head version); nothing given: resources/sg/default.json.
+ * `--sg FILE_OR_NAME` for imports and analyses, looked up as everywhere else (`resolveSgSet`: a
+ * file, a stored set's name or id, or the built-in `default`; nothing given means `default`). A set
+ * that is not stored yet is stored, so the run points at a stored version.
  */
 export function resolveSg(arg: string | undefined, store: Store | null): ResolvedSg {
-  let file: string | null = null
-  if (arg === undefined || arg === '') {
-    file = defaultSgPath()
-    if (!file) throw new SgResolveError('no Strategic Gram set: pass --sg FILE_OR_NAME (resources/sg/default.json is missing)')
-  } else if (existsSync(arg) && statSync(arg).isFile()) file = resolve(arg)
-  else if (arg === 'default' && !(store && store.sgSets.byName(arg))) {
-    // The built-in set by its name, as `hicra sg` resolves it, before the workspace stores it.
-    file = defaultSgPath()
+  let set: ResolvedSgSet
+  try {
+    set = resolveSgSet(store, arg === undefined || arg === '' ? DEFAULT_SET_NAME : arg)
+  } catch (e) {
+    if (e instanceof ApiError) throw new SgResolveError(e.message)
+    throw e
   }
-
-  if (file) {
-    const set = fromFile(file)
-    const stored = store ? register(store, set) : null
-    return { name: set.name, grams: set.grams, phrases: set.grams.map((g) => g.phrase), setId: stored?.setId ?? null, version: stored?.version ?? null, file }
+  const phrases = set.grams.map((g) => g.phrase)
+  const file = set.origin.kind === 'file' ? resolve(set.origin.path) : null
+  if (set.origin.kind === 'stored') {
+    return { name: set.name, grams: set.grams, phrases, setId: set.origin.id, version: set.origin.version, file }
   }
-  if (!store) throw new SgResolveError(`Strategic Gram set '${arg}': no such file (set names need a workspace)`)
-  const found = store.sgSets.byName(arg!) ?? (/^\d+$/.test(arg!) ? store.sgSets.summary(Number(arg)) : null)
-  if (!found) {
-    const names = store.sgSets.list().map((s) => s.name)
-    throw new SgResolveError(`'${arg}' is neither a file nor a Strategic Gram set of this workspace` +
-      (names.length ? ` (sets: ${names.join(', ')})` : ' (it has no sets yet)'))
-  }
-  const d = store.sgSets.get(found.id)
-  return { name: d.name, grams: d.grams, phrases: d.grams.map((g) => g.phrase), setId: d.id, version: d.version, file: null }
+  const stored = store ? register(store, set) : null
+  return { name: set.name, grams: set.grams, phrases, setId: stored?.setId ?? null, version: stored?.version ?? null, file }
 }
 
 /** The phrases of a stored set version (for recomputation and planning highlights). */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { ApiError } from '../../shared/errors'
 import type { SgGram } from '../../shared/api/sg'
 import { parseSgSetJson, SgSetParseError } from '../../core/strategicGrams'
-import type { BackendContext } from '../context'
+import type { Store } from '../store'
 import defaultSet from '../../../resources/sg/default.json'
 
 export const DEFAULT_SET_NAME = 'default'
@@ -38,25 +38,25 @@ export function readSgSetFile(path: string, field = 'sg'): { name: string; grams
 /**
  * `--sg FILE_OR_NAME`: an existing file path, else a stored set by name (or numeric id), else
  * `default` for the built-in set. Anything else is an error that says what was tried. Without a
- * workspace (`ctx` null, e.g. `hicra analyze` with no --db) only files and `default` resolve.
+ * workspace (`store` null, e.g. `hicra analyze` with no --db) only files and `default` resolve.
  */
-export function resolveSgSet(ctx: BackendContext | null, fileOrName: string, field = 'sg'): ResolvedSgSet {
+export function resolveSgSet(store: Store | null, fileOrName: string, field = 'sg'): ResolvedSgSet {
   const arg = fileOrName.trim()
   if (arg === '') throw new ApiError('invalid_argument', 'Strategic Gram set: give a file path or a set name', field)
   if (existsSync(arg) && statSync(arg).isFile()) {
     const set = readSgSetFile(arg, field)
     return { ...set, origin: { kind: 'file', path: arg } }
   }
-  const stored = ctx ? ctx.store.sgSets.byName(arg) ?? (/^\d+$/.test(arg) ? ctx.store.sgSets.summary(Number(arg)) : null) : null
-  if (ctx && stored) {
-    const d = ctx.store.sgSets.get(stored.id)
+  const stored = store ? store.sgSets.byName(arg) ?? (/^\d+$/.test(arg) ? store.sgSets.summary(Number(arg)) : null) : null
+  if (store && stored) {
+    const d = store.sgSets.get(stored.id)
     return { name: d.name, grams: d.grams, origin: { kind: 'stored', id: d.id, version: d.version } }
   }
   if (arg === DEFAULT_SET_NAME) return { ...builtinDefaultSet(), origin: { kind: 'builtin' } }
-  if (!ctx) {
+  if (!store) {
     throw new ApiError('not_found', `no Strategic Gram set '${arg}': not a file, and not the built-in '${DEFAULT_SET_NAME}' (give --db to use a stored set)`, field)
   }
-  const names = ctx.store.sgSets.list().map((s) => s.name)
+  const names = store.sgSets.list().map((s) => s.name)
   throw new ApiError('not_found',
     `no Strategic Gram set '${arg}': not a file, and no stored set has that name (stored: ${names.length ? names.join(', ') : 'none'}; built-in: ${DEFAULT_SET_NAME})`,
     field)
