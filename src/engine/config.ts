@@ -64,7 +64,9 @@ export const TrainConfigSchema = z.strictObject({
   groupSize: int(1, 256).default(8),
   temperature: z.number().gt(0).max(5).default(1),
   topP: z.number().gt(0).max(1).default(1),
-  lr: z.number().positive().max(1).default(3e-4),
+  // RL moves a warmed-up policy: with Adam, 2e-4 already drifted and 5e-4 collapsed it on `route`
+  // (entropy up, accuracy down), while 3e-5 to 8e-5 improved it steadily (docs/engine.md).
+  lr: z.number().positive().max(1).default(5e-5),
   adamBeta1: z.number().min(0).lt(1).default(0.9),
   adamBeta2: z.number().min(0).lt(1).default(0.999),
   /** Global gradient-norm clip (0 disables). */
