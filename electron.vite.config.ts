@@ -8,7 +8,11 @@ export default defineConfig({
   main: {
     build: {
       rollupOptions: {
-        input: { index: resolve(__dirname, 'src/main/electron/main.ts') }
+        // The training worker is its own entry: workerHost starts `./worker.js` beside the main bundle.
+        input: {
+          index: resolve(__dirname, 'src/main/electron/main.ts'),
+          worker: resolve(__dirname, 'src/engine/worker.ts')
+        }
       }
     }
   },

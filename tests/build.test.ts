@@ -32,3 +32,28 @@ describe('electron-vite build', () => {
     expect(html).not.toContain('unsafe-eval')
   })
 })
+
+describe('the desktop build trains', () => {
+  it('runs a tiny training in the bundled worker (out/main/worker.js), as the desktop app starts it', async () => {
+    const { Worker } = await import('node:worker_threads')
+    const worker = new Worker(join(out, 'main', 'worker.js'))
+    const types: string[] = []
+    let backend = ''
+    worker.on('message', (m: { type: string; info?: { backend: string } }) => {
+      types.push(m.type)
+      if (m.type === 'start' && m.info) backend = m.info.backend
+    })
+    const config = {
+      task: 'route', algo: 'hicra', steps: 1, seed: 5, backend: 'wasm',
+      model: { layers: 1, dModel: 16, heads: 2, context: 72, ffMult: 2 },
+      warmup: { steps: 1, batchSize: 4 }, eval: { every: 0 }, batchPrompts: 1, groupSize: 2
+    }
+    worker.postMessage({ type: 'start', config, runId: 'bundle', workspace: null })
+    const code = await new Promise<number>((resolve) => worker.on('exit', resolve))
+    expect(code).toBe(0)
+    expect(backend).toBe('wasm')
+    expect(types[0]).toBe('start')
+    expect(types).toContain('step')
+    expect(types.at(-1)).toBe('end')
+  })
+})
