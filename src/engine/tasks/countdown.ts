@@ -2,7 +2,7 @@ import { Rng } from '../rng'
 import { numberWords, WordTokenizer } from '../tokenizer'
 import sg from '../../../resources/tasks/countdown.json'
 import { slip } from './route'
-import { isHeldOut, leftPad, type Problem, type Task, type TeacherRates, type Verdict } from './types'
+import { drawTestSet, drawTrain, leftPad, type Problem, type Task, type TeacherRates, type Verdict } from './types'
 
 // `countdown`: reach a target from three small numbers, each used once, evaluated left to right
 // ("target 24 nums 3 4 2."). Traces explore ("let's try 3 + 4 = 7. 7 * 2 = 14. too low, go back."),
@@ -84,24 +84,11 @@ export class CountdownTask implements Task {
   }
 
   sampleTrain(rng: Rng): Problem {
-    for (;;) {
-      const p = this.draw(rng)
-      if (!isHeldOut(p.id)) return p
-    }
+    return drawTrain(() => this.draw(rng))
   }
 
   testSet(size: number): Problem[] {
-    const rng = new Rng(0xc0de)
-    const out: Problem[] = []
-    const seen = new Set<string>()
-    while (out.length < size) {
-      const p = this.draw(rng)
-      if (isHeldOut(p.id) && !seen.has(p.id)) {
-        seen.add(p.id)
-        out.push(p)
-      }
-    }
-    return out
+    return drawTestSet((rng) => this.draw(rng), 0xc0de, size)
   }
 
   teacher(problem: Problem, rng: Rng, rates: TeacherRates): number[] {

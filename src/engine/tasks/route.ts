@@ -1,7 +1,7 @@
 import { Rng } from '../rng'
 import { numberWords, WordTokenizer } from '../tokenizer'
 import sg from '../../../resources/tasks/route.json'
-import { isHeldOut, leftPad, type Problem, type Task, type TeacherRates, type Verdict } from './types'
+import { drawTestSet, drawTrain, leftPad, type Problem, type Task, type TeacherRates, type Verdict } from './types'
 
 // `route`: the right strategy depends on a property of the input. Prompt "start 37 list 4 2 6.";
 // an odd start means subtract every listed number, an even start means add them. The solution
@@ -67,24 +67,11 @@ export class RouteTask implements Task {
   }
 
   sampleTrain(rng: Rng): Problem {
-    for (;;) {
-      const p = this.draw(rng)
-      if (!isHeldOut(p.id)) return p
-    }
+    return drawTrain(() => this.draw(rng))
   }
 
   testSet(size: number): Problem[] {
-    const rng = new Rng(0x7e57)
-    const out: Problem[] = []
-    const seen = new Set<string>()
-    while (out.length < size) {
-      const p = this.draw(rng)
-      if (isHeldOut(p.id) && !seen.has(p.id)) {
-        seen.add(p.id)
-        out.push(p)
-      }
-    }
-    return out
+    return drawTestSet((rng) => this.draw(rng), 0x7e57, size)
   }
 
   teacher(problem: Problem, rng: Rng, rates: TeacherRates): number[] {

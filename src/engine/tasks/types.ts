@@ -1,4 +1,4 @@
-import type { Rng } from '../rng'
+import { Rng } from '../rng'
 import type { WordTokenizer } from '../tokenizer'
 
 /** SPEC §5 error types a synthetic task can know for certain. */
@@ -59,4 +59,27 @@ export function isHeldOut(key: string, mod = 8): boolean {
 export function leftPad(ids: number[], length: number, padId: number): number[] {
   if (ids.length > length) throw new Error(`prompt of ${ids.length} tokens exceeds ${length}`)
   return [...new Array<number>(length - ids.length).fill(padId), ...ids]
+}
+
+/** A training problem: drawn until it is not held out, so train and test never share a problem. */
+export function drawTrain<P extends Problem>(draw: () => P): P {
+  for (;;) {
+    const p = draw()
+    if (!isHeldOut(p.id)) return p
+  }
+}
+
+/** The test split: distinct held-out problems from a fixed seed, the same for every run. */
+export function drawTestSet<P extends Problem>(draw: (rng: Rng) => P, seed: number, size: number): P[] {
+  const rng = new Rng(seed)
+  const out: P[] = []
+  const seen = new Set<string>()
+  while (out.length < size) {
+    const p = draw(rng)
+    if (isHeldOut(p.id) && !seen.has(p.id)) {
+      seen.add(p.id)
+      out.push(p)
+    }
+  }
+  return out
 }
