@@ -70,7 +70,16 @@ export interface NewRun {
 export class RunsRepo {
   private readonly byId
   private readonly insertStmt
+  private readonly keysStmt
   constructor(private readonly db: Db) {
+    // A loose index scan: one primary-key seek per distinct key instead of reading every point of
+    // the run (DISTINCT would visit all of them; a 20,000-step run has hundreds of thousands).
+    this.keysStmt = db.prepare(`
+      WITH RECURSIVE k(key) AS (
+        SELECT min(key) FROM metrics WHERE run_id = @run
+        UNION ALL
+        SELECT (SELECT min(key) FROM metrics WHERE run_id = @run AND key > k.key) FROM k WHERE k.key IS NOT NULL)
+      SELECT key FROM k WHERE key IS NOT NULL`).pluck()
     this.byId = db.prepare(`${SUMMARY_SELECT} WHERE r.id = ?`)
     this.insertStmt = db.prepare(`INSERT INTO runs (name, kind, status, created_at, updated_at, backend, tags, config, source, sg_set_id, sg_set_version)
       VALUES (@name, @kind, @status, @now, @now, @backend, @tags, @config, @source, @sgSetId, @sgSetVersion)`)
@@ -120,7 +129,7 @@ export class RunsRepo {
   detail(id: number): RunDetail | null {
     const row = this.byId.get(id) as RunRow | undefined
     if (!row) return null
-    const keys = this.db.prepare('SELECT DISTINCT key FROM metrics WHERE run_id = ? ORDER BY key').pluck().all(id) as string[]
+    const keys = this.metricKeys(id)
     return {
       ...toSummary(row),
       notes: row.notes,
@@ -132,7 +141,7 @@ export class RunsRepo {
   }
 
   metricKeys(id: number): string[] {
-    return this.db.prepare('SELECT DISTINCT key FROM metrics WHERE run_id = ? ORDER BY key').pluck().all(id) as string[]
+    return this.keysStmt.all({ run: id }) as string[]
   }
 
   update(id: number, patch: Partial<{ name: string; status: RunStatus; tags: string[]; notes: string; backend: string | null;
