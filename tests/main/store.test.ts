@@ -145,6 +145,20 @@ describe('metrics downsampling', () => {
     store.close()
   })
 
+  it("lists each run's metric keys, sorted, and only its own", () => {
+    const store = openStore(dbFile())
+    const a = store.runs.create({ name: 'a', kind: 'import' })
+    const b = store.runs.create({ name: 'b', kind: 'import' })
+    const c = store.runs.create({ name: 'c', kind: 'import' })
+    store.metrics.append(a.id, ['zeta', 'alpha', 'mid'].flatMap((key) => [1, 2, 3].map((step) => ({ step, key, value: step }))))
+    store.metrics.append(b.id, [{ step: 1, key: 'beta', value: 1 }])
+    expect(store.runs.metricKeys(a.id)).toEqual(['alpha', 'mid', 'zeta'])
+    expect(store.runs.metricKeys(b.id)).toEqual(['beta'])
+    expect(store.runs.metricKeys(c.id)).toEqual([])
+    expect(store.runs.detail(a.id)?.metricKeys).toEqual(['alpha', 'mid', 'zeta'])
+    store.close()
+  })
+
   it('deleting a run removes its metrics', () => {
     const store = openStore(dbFile())
     const run = store.runs.create({ name: 'r', kind: 'import' })
