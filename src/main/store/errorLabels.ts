@@ -8,8 +8,11 @@ import type { ErrorLabelView, LabelFilter } from '../../shared/api/errors'
  */
 export const FAILED_SQL = '(r.correct = 0 OR (r.correct IS NULL AND r.score IS NOT NULL AND r.score <= 0))'
 
-/** The effective label of a failure: manual > judge > rule > truth. */
-const PRIORITY_SQL = "CASE l.source WHEN 'manual' THEN 0 WHEN 'judge' THEN 1 WHEN 'rule' THEN 2 ELSE 3 END"
+/** The effective label of a failure: manual > judge > rule > truth (over `error_labels l`). */
+export const PRIORITY_SQL = "CASE l.source WHEN 'manual' THEN 0 WHEN 'judge' THEN 1 WHEN 'rule' THEN 2 ELSE 3 END"
+
+/** A rollout's effective label, for a query over `rollouts r`. */
+export const EFFECTIVE_LABEL_SQL = `(SELECT l.error_type FROM error_labels l WHERE l.rollout_id = r.id ORDER BY ${PRIORITY_SQL} LIMIT 1)`
 
 export interface FailedRollout {
   id: number
@@ -85,7 +88,7 @@ export class ErrorLabelsRepo {
     // The label is picked once per failure in the inner query (grouping on a correlated subquery
     // would evaluate it twice).
     const label = source === 'effective'
-      ? `(SELECT l.error_type FROM error_labels l WHERE l.rollout_id = r.id ORDER BY ${PRIORITY_SQL} LIMIT 1)`
+      ? EFFECTIVE_LABEL_SQL
       : '(SELECT l.error_type FROM error_labels l WHERE l.rollout_id = r.id AND l.source = @source)'
     return this.db.prepare(`SELECT step, type, count(*) AS n FROM (
         SELECT r.step AS step, ${label} AS type FROM rollouts r

@@ -1,5 +1,6 @@
 import type { Db } from './open'
 import { toBlob } from './blobs'
+import { EFFECTIVE_LABEL_SQL, PRIORITY_SQL } from './errorLabels'
 
 /** A rollout as the importer writes it. */
 export interface NewRollout {
@@ -66,10 +67,8 @@ export interface PageRow {
   error_type: string | null
 }
 
-// The label shown for a rollout: its effective label as the Errors view counts it (docs/errors.md),
-// manual > judge > rule > truth.
-const ORDER = `CASE source WHEN 'manual' THEN 0 WHEN 'judge' THEN 1 WHEN 'rule' THEN 2 ELSE 3 END`
-const LABEL_SQL = `(SELECT l.error_type FROM error_labels l WHERE l.rollout_id = r.id ORDER BY ${ORDER.replace('source', 'l.source')} LIMIT 1)`
+// The label shown for a rollout: its effective label as the Errors view counts it (docs/errors.md).
+const LABEL_SQL = EFFECTIVE_LABEL_SQL
 
 /** Rollouts of runs: bulk insert for imports, filtered pages and single reads for the explorer. */
 export class RolloutsRepo {
@@ -107,7 +106,7 @@ export class RolloutsRepo {
   }
 
   labels(id: number): { source: string; errorType: string }[] {
-    return (this.db.prepare(`SELECT source, error_type AS errorType FROM error_labels WHERE rollout_id = ? ORDER BY ${ORDER}`)
+    return (this.db.prepare(`SELECT source, error_type AS errorType FROM error_labels l WHERE l.rollout_id = ? ORDER BY ${PRIORITY_SQL}`)
       .all(id) as { source: string; errorType: string }[])
   }
 
