@@ -1,39 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { createBackend, type Backend } from '../../src/main/backend'
 import { channelNames } from '../../src/shared/contract'
-import type { ApiResult } from '../../src/shared/errors'
-import { tempDir } from '../helpers/tmp'
+import { testBackend } from '../helpers/backend'
 
-const tmp = tempDir()
-let backend: Backend
-
-beforeAll(() => {
-  backend = createBackend(join(tmp.dir, 'h.db'), { transport: 'cli' })
-})
-afterAll(() => {
-  backend.close()
-  tmp.cleanup()
-})
-
-async function ok<T>(channel: string, req: unknown): Promise<T> {
-  const r = await backend.invoke(channel, req)
-  if (!r.ok) throw new Error(`${channel} failed: ${r.error.message}`)
-  return r.value as T
-}
-
-async function fails(channel: string, req: unknown): Promise<Extract<ApiResult<unknown>, { ok: false }>['error']> {
-  const r = await backend.invoke(channel, req)
-  expect(r.ok).toBe(false)
-  return (r as Extract<ApiResult<unknown>, { ok: false }>).error
-}
+const t = testBackend('h.db')
+const { ok, fails } = t
 
 describe('handlers', () => {
   it('app/info reports version, backend and database', async () => {
     const info = await ok<{ version: string; backend: string; dbPath: string; schemaVersion: number }>('app/info', {})
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/)
     expect(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).toContain(info.backend)
-    expect(info.dbPath).toBe(join(tmp.dir, 'h.db'))
+    expect(info.dbPath).toBe(join(t.dir, 'h.db'))
     expect(info.schemaVersion).toBeGreaterThanOrEqual(2)
     expect((await fails('app/info', { extra: 1 })).code).toBe('invalid_argument')
   })
@@ -74,9 +52,9 @@ describe('handlers', () => {
   })
 
   it('refuses to delete a live run', async () => {
-    const run = backend.ctx.store.runs.create({ name: 'live', kind: 'train', status: 'running' })
+    const run = t.backend.ctx.store.runs.create({ name: 'live', kind: 'train', status: 'running' })
     expect((await fails('runs/delete', { id: run.id })).code).toBe('conflict')
-    backend.ctx.store.runs.update(run.id, { status: 'stopped' })
+    t.backend.ctx.store.runs.update(run.id, { status: 'stopped' })
     await ok('runs/delete', { id: run.id })
   })
 
@@ -103,7 +81,7 @@ describe('handlers', () => {
   })
 
   it('jobs: list and cancel', async () => {
-    const { jobId, done } = backend.ctx.jobs.run('test', { unit: 'items', total: 3 }, async (job) => {
+    const { jobId, done } = t.backend.ctx.jobs.run('test', { unit: 'items', total: 3 }, async (job) => {
       await new Promise<void>((resolve, reject) => {
         job.signal.addEventListener('abort', () => reject(new Error('aborted')))
         setTimeout(resolve, 10_000)
@@ -128,7 +106,7 @@ describe('handlers', () => {
 
   it('every channel of the contract answers a garbage request with a typed error, never a crash', async () => {
     for (const channel of channelNames) {
-      const r = await backend.invoke(channel, 'garbage')
+      const r = await t.backend.invoke(channel, 'garbage')
       expect(r.ok, String(channel)).toBe(false)
       if (!r.ok) expect(r.error.code, String(channel)).toBe('invalid_argument')
     }

@@ -3,42 +3,21 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { compileMatcher, loadTokenizer, parseSgSetJson, planningMask, RelativePerplexityTracker, StepMetricsAccumulator, tokenSpansFromStrings, tokenSpansFromTokenizer } from '../../src/core'
 import { tinyTokenizerJson } from '../core/fixtures'
-import { createBackend, type Backend } from '../../src/main/backend'
 import { importResult, type ImportSummary } from '../../src/main/import/importer'
 import { analyzeFiles } from '../../src/main/import/analyze'
-import type { ApiResult } from '../../src/shared/errors'
-import { tempDir } from '../helpers/tmp'
+import { testBackend } from '../helpers/backend'
 
 const FIX = resolve(__dirname, '..', 'fixtures', 'import')
 const SG = join(FIX, 'sg.json')
 const SG2 = join(FIX, 'sg2.json')
-const tmp = tempDir('hicra-import-')
-let backend: Backend
-
-beforeAll(() => {
-  backend = createBackend(join(tmp.dir, 'w.db'), { transport: 'cli' })
-})
-afterAll(() => {
-  backend.close()
-  tmp.cleanup()
-})
-
-async function ok<T>(channel: string, req: unknown): Promise<T> {
-  const r = await backend.invoke(channel, req)
-  if (!r.ok) throw new Error(`${channel} failed: ${r.error.message}`)
-  return r.value as T
-}
-async function fails(channel: string, req: unknown): Promise<Extract<ApiResult<unknown>, { ok: false }>['error']> {
-  const r = await backend.invoke(channel, req)
-  expect(r.ok, JSON.stringify(r)).toBe(false)
-  return (r as Extract<ApiResult<unknown>, { ok: false }>).error
-}
+const t = testBackend('w.db', 'hicra-import-')
+const { ok, fails } = t
 async function importAll(req: Record<string, unknown>): Promise<ImportSummary & { jobId: number }> {
   const { jobId } = await ok<{ jobId: number; runId: number }>('import/start', req)
   const s = await importResult(jobId)!
   return { ...s, jobId }
 }
-const count = (sql: string, ...p: unknown[]) => backend.ctx.store.db.prepare(sql).pluck().get(...p) as number
+const count = (sql: string, ...p: unknown[]) => t.backend.ctx.store.db.prepare(sql).pluck().get(...p) as number
 
 const phrases = parseSgSetJson(readFileSync(SG, 'utf8')).grams.map((g) => g.phrase)
 
@@ -76,12 +55,12 @@ describe('import: verl dump with bad lines', () => {
     expect(s.skippedByKind).toEqual({ 'malformed JSON': 1, 'missing field': 1, 'wrong type': 1 })
     expect(s.bad.map((b) => `${b.file}:${b.line}:${b.kind}`)).toEqual(['1.jsonl:3:malformed JSON', '2.jsonl:2:missing field', '2.jsonl:3:wrong type'])
     expect(s.bad[2]!.message).toContain('"score" must be a number or a boolean')
-    const run = backend.ctx.store.runs.detail(s.runId!)!
+    const run = t.backend.ctx.store.runs.detail(s.runId!)!
     expect(run.status).toBe('imported')
     expect(run.rollouts).toBe(6)
     expect(run.sgSetId).not.toBeNull()
     expect(count('SELECT count(*) FROM import_files WHERE run_id = ?', s.runId)).toBe(2)
-    const job = backend.ctx.store.jobs.get(s.jobId)!
+    const job = t.backend.ctx.store.jobs.get(s.jobId)!
     expect(job).toMatchObject({ status: 'completed', unit: 'bytes' })
     expect(job.done).toBe(job.total)
     const result = await ok<{ status: string; summary: { rollouts: number; bad: unknown[] } }>('import/result', { jobId: s.jobId })
@@ -92,12 +71,12 @@ describe('import: verl dump with bad lines', () => {
 
   it('stores per-step metrics under the SPEC names, equal to the core computed directly', async () => {
     const expected = expectedVerl()
-    const keys = backend.ctx.store.runs.metricKeys(s.runId!)
+    const keys = t.backend.ctx.store.runs.metricKeys(s.runId!)
     expect(keys).toEqual(Object.keys(expected[0]!).filter((k) => k !== 'step').sort())
     for (const row of expected) {
       for (const [k, v] of Object.entries(row)) {
         if (k === 'step') continue
-        const series = backend.ctx.store.metrics.series({ runId: s.runId!, key: k, maxPoints: 100 })
+        const series = t.backend.ctx.store.metrics.series({ runId: s.runId!, key: k, maxPoints: 100 })
         expect(series.last[series.step.indexOf(row.step)], `${k} at step ${row.step}`).toBeCloseTo(v, 12)
       }
     }
@@ -108,14 +87,14 @@ describe('import: verl dump with bad lines', () => {
 
   it('re-importing the same files adds no rows', async () => {
     const before = count('SELECT count(*) FROM rollouts')
-    const runs = backend.ctx.store.runs.list().length
+    const runs = t.backend.ctx.store.runs.list().length
     const again = await importAll({ paths: [join(FIX, 'verl')], sg: SG })
     expect(again.alreadyImported).toBe(s.runId)
     expect(again.files.every((f) => f.status === 'already imported')).toBe(true)
     expect(count('SELECT count(*) FROM rollouts')).toBe(before)
-    expect(backend.ctx.store.runs.list().length).toBe(runs)
+    expect(t.backend.ctx.store.runs.list().length).toBe(runs)
     // a copy of one file under another name is the same content: only the new file is imported
-    const dir = join(tmp.dir, 'verl-grown')
+    const dir = join(t.dir, 'verl-grown')
     mkdirSync(dir)
     copyFileSync(join(FIX, 'verl', '1.jsonl'), join(dir, '1.jsonl'))
     copyFileSync(join(FIX, 'verl', '2.jsonl'), join(dir, '2.jsonl'))
@@ -146,20 +125,20 @@ describe('import: verl dump with bad lines', () => {
   })
 
   it('runs/setSgSet recomputes masks and metrics as a job', async () => {
-    const before = backend.ctx.store.metrics.series({ runId: s.runId!, key: 'semantic_entropy', maxPoints: 10 }).last
+    const before = t.backend.ctx.store.metrics.series({ runId: s.runId!, key: 'semantic_entropy', maxPoints: 10 }).last
     const { jobId } = await ok<{ jobId: number }>('runs/setSgSet', { runId: s.runId, sg: SG2 })
     await new Promise<void>((done) => {
-      const check = () => (backend.ctx.store.jobs.get(jobId)!.status === 'running' ? setTimeout(check, 20) : done())
+      const check = () => (t.backend.ctx.store.jobs.get(jobId)!.status === 'running' ? setTimeout(check, 20) : done())
       check()
     })
-    expect(backend.ctx.store.jobs.get(jobId)!.status).toBe('completed')
+    expect(t.backend.ctx.store.jobs.get(jobId)!.status).toBe('completed')
     // one SG: entropy 0; response C still has none, D now has one
-    expect(backend.ctx.store.metrics.series({ runId: s.runId!, key: 'semantic_entropy', maxPoints: 10 }).last).toEqual([0, 0])
+    expect(t.backend.ctx.store.metrics.series({ runId: s.runId!, key: 'semantic_entropy', maxPoints: 10 }).last).toEqual([0, 0])
     expect(before).not.toEqual([0, 0])
     const page = await ok<{ items: { hasSg: boolean }[] }>('rollouts/page', { runId: s.runId, hasSg: true })
     expect(page.items.length).toBe(4)
-    const set = backend.ctx.store.runs.get(s.runId!)!
-    expect(backend.ctx.store.sgSets.get(set.sgSetId!).name).toBe('import-fixture-narrow')
+    const set = t.backend.ctx.store.runs.get(s.runId!)!
+    expect(t.backend.ctx.store.sgSets.get(set.sgSetId!).name).toBe('import-fixture-narrow')
   })
 })
 
@@ -168,13 +147,13 @@ describe('import: JSONL with a field mapping and token data', () => {
     const s = await importAll({ paths: [join(FIX, 'mapped.jsonl')], sg: SG, mapping: { step: 'iter', prompt_id: 'meta.problem' }, name: 'mapped' })
     expect(s).toMatchObject({ format: 'jsonl', rollouts: 6, steps: 2, skippedLines: 0 })
     expect(s.mapping.record).toMatchObject({ step: 'iter', prompt_id: 'meta.problem', response: 'completion', score: 'reward', tokens: 'tokens', error_type: 'error_type' })
-    const run = backend.ctx.store.runs.detail(s.runId!)!
+    const run = t.backend.ctx.store.runs.detail(s.runId!)!
     expect(run.name).toBe('mapped')
     expect((run.source as { mapping: unknown }).mapping).toEqual({ step: 'iter', prompt_id: 'meta.problem' })
     for (const k of ['token_entropy', 'token_entropy_planning', 'perplexity_planning', 'relative_perplexity_execution', 'high_entropy_planning_share', 'pass_at_1']) {
       expect(run.metricKeys).toContain(k)
     }
-    expect(backend.ctx.store.metrics.series({ runId: s.runId!, key: 'relative_perplexity_planning', maxPoints: 10 }).last[0]).toBe(1)
+    expect(t.backend.ctx.store.metrics.series({ runId: s.runId!, key: 'relative_perplexity_planning', maxPoints: 10 }).last[0]).toBe(1)
     const labelled = await ok<{ total: number; items: { id: number; errorType: string }[] }>('rollouts/page', { runId: s.runId, errorType: 'planning' })
     expect(labelled.total).toBe(1)
     const b = await ok<{ response: string; tokens: { starts: number[]; ends: number[]; planning: number[]; logprobs: number[] }; labels: unknown[]; errorType: string; promptId: string; step: number }>(
@@ -189,7 +168,7 @@ describe('import: JSONL with a field mapping and token data', () => {
   })
 
   it('a re-import of the same paths reuses the saved mapping', async () => {
-    const dir = join(tmp.dir, 'remap')
+    const dir = join(t.dir, 'remap')
     mkdirSync(dir)
     // new content at the same path: a second import of that path
     const p = join(dir, 'm.jsonl')
@@ -206,14 +185,14 @@ describe('import: JSONL with a field mapping and token data', () => {
 
 describe('import: --tokenizer', () => {
   it('tokenizes responses without tokens with the core, so token-level planning exists', async () => {
-    const tk = join(tmp.dir, 'tokenizer.json')
+    const tk = join(t.dir, 'tokenizer.json')
     writeFileSync(tk, JSON.stringify(tinyTokenizerJson()))
     // new content (the fixture itself is imported above): step 1 plus one more response
-    const f = join(tmp.dir, '1.jsonl')
+    const f = join(t.dir, '1.jsonl')
     writeFileSync(f, readFileSync(join(FIX, 'verl', '1.jsonl'), 'utf8') + JSON.stringify({ input: 'p3', output: 'Wait, let me check it.', score: 1 }) + '\n')
     const s = await importAll({ paths: [f], sg: SG, tokenizer: tk, format: 'verl' })
     expect(s.rollouts).toBe(4)
-    const rows = backend.ctx.store.db.prepare('SELECT id, response, n_tokens FROM rollouts WHERE run_id = ? ORDER BY id').all(s.runId) as { id: number; response: string; n_tokens: number }[]
+    const rows = t.backend.ctx.store.db.prepare('SELECT id, response, n_tokens FROM rollouts WHERE run_id = ? ORDER BY id').all(s.runId) as { id: number; response: string; n_tokens: number }[]
     const tokenizer = loadTokenizer(tinyTokenizerJson())
     for (const r of rows) {
       const spans = tokenSpansFromTokenizer(tokenizer, r.response)
@@ -223,7 +202,7 @@ describe('import: --tokenizer', () => {
       expect(d.tokens.planning).toEqual([...planningMask(spans.starts, spans.ends, compileMatcher(phrases).findOccurrences(r.response))])
     }
     // length is now in tokens (SPEC §4)
-    const len = backend.ctx.store.metrics.series({ runId: s.runId!, key: 'length', maxPoints: 10 }).last[0]
+    const len = t.backend.ctx.store.metrics.series({ runId: s.runId!, key: 'length', maxPoints: 10 }).last[0]
     expect(len).toBe(rows.reduce((n, r) => n + r.n_tokens, 0) / 4)
   })
 })
@@ -236,38 +215,38 @@ describe('import: checkpoint evaluations', () => {
     expect(s.files.map((f) => f.path.replace(/^.*\//, ''))).toEqual(['final_main_rl_raw.jsonl', 'step0000_sft_raw.jsonl', 'step0100_rl_raw.jsonl'])
     expect(s.notes.join('\n')).toMatch(/left out subset_questions.jsonl/)
     expect(s.notes.join('\n')).toMatch(/final_main_rl_raw.jsonl .*step 101/)
-    const steps = backend.ctx.store.db.prepare('SELECT step, count(*) AS n, sum(correct) AS c FROM rollouts WHERE run_id = ? GROUP BY step').all(s.runId) as { step: number; n: number; c: number }[]
+    const steps = t.backend.ctx.store.db.prepare('SELECT step, count(*) AS n, sum(correct) AS c FROM rollouts WHERE run_id = ? GROUP BY step').all(s.runId) as { step: number; n: number; c: number }[]
     expect(steps.map((x) => x.step)).toEqual([0, 100, 101])
     expect(steps.every((x) => x.n === 12)).toBe(true)
-    const acc = backend.ctx.store.metrics.series({ runId: s.runId!, key: 'accuracy', maxPoints: 10 })
+    const acc = t.backend.ctx.store.metrics.series({ runId: s.runId!, key: 'accuracy', maxPoints: 10 })
     expect(acc.last).toEqual(steps.map((x) => x.c / 12))
-    const one = backend.ctx.store.db.prepare('SELECT prompt_id, prompt, gold, answer FROM rollouts WHERE run_id = ? AND step = 0 ORDER BY id LIMIT 1').get(s.runId)
+    const one = t.backend.ctx.store.db.prepare('SELECT prompt_id, prompt, gold, answer FROM rollouts WHERE run_id = ? AND step = 0 ORDER BY id LIMIT 1').get(s.runId)
     expect(one).toEqual({ prompt_id: '0', prompt: 'Question 0?', gold: '0', answer: '1' })
   })
 })
 
 describe('import: cancel and invalid arguments', () => {
   it('a cancelled import leaves the workspace as it was', async () => {
-    const dir = join(tmp.dir, 'big')
+    const dir = join(t.dir, 'big')
     const { genVerlDump } = await import('../helpers/genVerl')
     genVerlDump(dir, { steps: 4, perStep: 4000, words: 200 })
-    const runs = backend.ctx.store.runs.list().length
+    const runs = t.backend.ctx.store.runs.list().length
     const rows = count('SELECT count(*) FROM rollouts')
     const { jobId, runId } = await ok<{ jobId: number; runId: number }>('import/start', { paths: [dir], sg: SG })
     const p = importResult(jobId)!
     await new Promise((r) => setTimeout(r, 150))
     expect(await ok<{ cancelled: boolean }>('import/cancel', { jobId })).toEqual({ cancelled: true })
     await expect(p).rejects.toThrow(/cancel/)
-    expect(backend.ctx.store.runs.get(runId)).toBeNull()
-    expect(backend.ctx.store.runs.list().length).toBe(runs)
+    expect(t.backend.ctx.store.runs.get(runId)).toBeNull()
+    expect(t.backend.ctx.store.runs.list().length).toBe(runs)
     expect(count('SELECT count(*) FROM rollouts')).toBe(rows)
-    expect(backend.ctx.store.jobs.get(jobId)!.status).toBe('cancelled')
+    expect(t.backend.ctx.store.jobs.get(jobId)!.status).toBe('cancelled')
   })
 
   it('bad arguments get typed errors naming the field', async () => {
     expect(await fails('import/start', { paths: [] })).toMatchObject({ code: 'invalid_argument', field: 'paths' })
-    expect(await fails('import/start', { paths: [join(tmp.dir, 'nope')] })).toMatchObject({ code: 'invalid_argument', field: 'paths' })
-    expect((await fails('import/start', { paths: [join(tmp.dir, 'nope')] })).message).toContain('does not exist')
+    expect(await fails('import/start', { paths: [join(t.dir, 'nope')] })).toMatchObject({ code: 'invalid_argument', field: 'paths' })
+    expect((await fails('import/start', { paths: [join(t.dir, 'nope')] })).message).toContain('does not exist')
     expect(await fails('import/start', { paths: [join(FIX, 'verl')], sg: 'no such set' })).toMatchObject({ code: 'invalid_argument', field: 'sg' })
     expect(await fails('import/start', { paths: [join(FIX, 'verl')], format: 'csv' })).toMatchObject({ code: 'invalid_argument', field: 'format' })
     expect(await fails('import/start', { paths: [join(FIX, 'verl')], mapping: { answerz: 'x' } })).toMatchObject({ code: 'invalid_argument' })
@@ -283,7 +262,7 @@ describe('import: cancel and invalid arguments', () => {
   })
 
   it('reads CRLF line ends and a byte-order mark', async () => {
-    const f = join(tmp.dir, 'crlf.jsonl')
+    const f = join(t.dir, 'crlf.jsonl')
     const lines = readFileSync(join(FIX, 'verl', '1.jsonl'), 'utf8').trim().split('\n')
     writeFileSync(f, '\ufeff' + lines.join('\r\n') + '\r\n' + JSON.stringify({ input: 'p9', output: 'one more', score: 0 }) + '\r\n')
     const r = await analyzeFiles({ paths: [f], phrases })

@@ -1,34 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { join } from 'node:path'
-import { createBackend, type Backend } from '../../src/main/backend'
-import type { ApiResult } from '../../src/shared/errors'
 import type { SgCoverage, SgDiff, SgMineResult, SgSetDetail, SgSetSummary, SgVersionInfo } from '../../src/shared/api/sg'
 import { resolveSgSet } from '../../src/main/sg/resolve'
-import { tempDir } from '../helpers/tmp'
+import { testBackend } from '../helpers/backend'
 import { insertSgRollouts, sgFixtureRollouts } from '../helpers/sgFixtures'
 
-const tmp = tempDir()
-let backend: Backend
-
-beforeAll(() => {
-  backend = createBackend(join(tmp.dir, 'sg.db'), { transport: 'cli' })
-})
-afterAll(() => {
-  backend.close()
-  tmp.cleanup()
-})
-
-async function ok<T>(channel: string, req: unknown): Promise<T> {
-  const r = await backend.invoke(channel, req)
-  if (!r.ok) throw new Error(`${channel} failed: ${r.error.message}`)
-  return r.value as T
-}
-
-async function fails(channel: string, req: unknown): Promise<Extract<ApiResult<unknown>, { ok: false }>['error']> {
-  const r = await backend.invoke(channel, req)
-  expect(r.ok).toBe(false)
-  return (r as Extract<ApiResult<unknown>, { ok: false }>).error
-}
+const t = testBackend('sg.db')
+const { ok, fails } = t
 
 const g = (phrase: string, category = 'deduction', source = 'manual') => ({ phrase, category, source })
 
@@ -80,7 +58,7 @@ describe('Strategic Gram sets', () => {
     expect(await fails('sg/save', { id: 1, grams: [], message: '' })).toMatchObject({ field: 'message' })
     expect(await fails('sg/diff', { id: 1, from: 0, to: 1 })).toMatchObject({ code: 'invalid_argument', field: 'from' })
     expect(await fails('sg/mine', { runIds: [] })).toMatchObject({ code: 'invalid_argument', field: 'runIds' })
-    expect(await fails('sg/eval', { id: 1, dirs: [join(tmp.dir, 'nowhere')] })).toMatchObject({ code: 'invalid_argument', field: 'dirs.0' })
+    expect(await fails('sg/eval', { id: 1, dirs: [join(t.dir, 'nowhere')] })).toMatchObject({ code: 'invalid_argument', field: 'dirs.0' })
     // Nothing was written by the failed calls.
     expect((await ok<SgSetSummary[]>('sg/list', {})).map((x) => x.name)).toEqual(['mine'])
   })
@@ -100,15 +78,15 @@ describe('Strategic Gram sets', () => {
   })
 
   it('resolves --sg by file, stored name and the built-in default', async () => {
-    const file = join(tmp.dir, 'set.json')
+    const file = join(t.dir, 'set.json')
     const { writeFileSync } = await import('node:fs')
     writeFileSync(file, JSON.stringify({ name: 'f', grams: [{ phrase: 'let me verify this', category: 'backtracing' }] }))
-    expect(resolveSgSet(backend.ctx.store, file)).toMatchObject({ name: 'f', origin: { kind: 'file' } })
-    expect(resolveSgSet(backend.ctx.store, 'mine')).toMatchObject({ name: 'mine', origin: { kind: 'stored' } })
-    const def = resolveSgSet(backend.ctx.store, 'default')
+    expect(resolveSgSet(t.backend.ctx.store, file)).toMatchObject({ name: 'f', origin: { kind: 'file' } })
+    expect(resolveSgSet(t.backend.ctx.store, 'mine')).toMatchObject({ name: 'mine', origin: { kind: 'stored' } })
+    const def = resolveSgSet(t.backend.ctx.store, 'default')
     expect(def.origin.kind).toBe('builtin')
     expect(def.grams.length).toBeGreaterThan(0)
-    expect(() => resolveSgSet(backend.ctx.store, 'no such set')).toThrow(/no Strategic Gram set 'no such set'/)
+    expect(() => resolveSgSet(t.backend.ctx.store, 'no such set')).toThrow(/no Strategic Gram set 'no such set'/)
   })
 })
 
@@ -117,13 +95,13 @@ describe('mining and coverage over stored rollouts', () => {
   beforeAll(async () => {
     const run = await ok<{ id: number }>('runs/create', { name: 'fixture run' })
     runId = run.id
-    insertSgRollouts(backend.ctx.store.db, runId, sgFixtureRollouts())
+    insertSgRollouts(t.backend.ctx.store.db, runId, sgFixtureRollouts())
   })
 
   it('mines candidates as a job, hides rejected ones, marks those in the set', async () => {
     const set = await ok<SgSetDetail>('sg/create', { name: 'for mining', grams: [g('let me double check', 'backtracing')] })
     const events: number[] = []
-    const off = backend.ctx.events.on('jobs/progress', (p) => { if (p.kind === 'sg-mine') events.push(p.done) })
+    const off = t.backend.ctx.events.on('jobs/progress', (p) => { if (p.kind === 'sg-mine') events.push(p.done) })
     const { jobId } = await ok<{ jobId: number }>('sg/mine', { runIds: [runId], setId: set.id, minN: 2, maxN: 5, minSupport: 2 })
     const res = await ok<SgMineResult>('sg/candidates', { jobId })
     off()
@@ -178,13 +156,13 @@ describe('mining cancel', () => {
   it('stops between pages and reports the job as cancelled', async () => {
     const run = await ok<{ id: number }>('runs/create', { name: 'big run' })
     const rows = Array.from({ length: 3000 }, (_, i) => ({ step: i % 10, correct: i % 2 === 0, response: `Let me check item ${i}. Then we add ${i} and ${i + 1}.` }))
-    insertSgRollouts(backend.ctx.store.db, run.id, rows)
+    insertSgRollouts(t.backend.ctx.store.db, run.id, rows)
     const { jobId } = await ok<{ jobId: number }>('sg/mine', { runIds: [run.id] })
     expect((await ok<{ cancelled: boolean }>('jobs/cancel', { id: jobId })).cancelled).toBe(true)
     const res = await ok<SgMineResult>('sg/candidates', { jobId })
     expect(res.status).toBe('cancelled')
     expect(res.candidates).toEqual([])
-    expect(backend.ctx.store.jobs.get(jobId)!.status).toBe('cancelled')
-    expect(backend.ctx.store.jobs.get(jobId)!.done).toBeLessThan(3000)
+    expect(t.backend.ctx.store.jobs.get(jobId)!.status).toBe('cancelled')
+    expect(t.backend.ctx.store.jobs.get(jobId)!.done).toBeLessThan(3000)
   })
 })
