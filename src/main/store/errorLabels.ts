@@ -1,6 +1,6 @@
 import type { Db } from './open'
 import type { LabelSource } from '../../core/errorTypes'
-import type { ErrorLabelView, LabelFilter } from '../../shared/api/errors'
+import type { ErrorLabelView, LabelFilter, QueueItem } from '../../shared/api/errors'
 
 /**
  * A failed response (SPEC §4/§5): `correct` is the record's own flag where it has one, else
@@ -14,16 +14,8 @@ export const PRIORITY_SQL = "CASE l.source WHEN 'manual' THEN 0 WHEN 'judge' THE
 /** A rollout's effective label, for a query over `rollouts r`. */
 export const EFFECTIVE_LABEL_SQL = `(SELECT l.error_type FROM error_labels l WHERE l.rollout_id = r.id ORDER BY ${PRIORITY_SQL} LIMIT 1)`
 
-export interface FailedRollout {
-  id: number
-  runId: number
-  step: number
-  promptId: string | null
-  prompt: string | null
-  response: string
-  answer: string | null
-  gold: string | null
-  score: number | null
+/** A failed rollout as the labelling queue reads it, before spans and labels are added. */
+export type FailedRollout = Omit<QueueItem, 'planningSpans' | 'labels' | 'suggestion'> & {
   nTokens: number | null
   extra: string | null
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { channel } from './define'
 import { RunId } from './common'
+import type { MinedCandidate } from '../../core/mining'
 import { SG_CATEGORIES, SG_SOURCES, type SgCategory, type SgSource } from '../../core/strategicGrams'
 
 /** One Strategic Gram as stored and exchanged (SPEC §2). */
@@ -45,20 +46,8 @@ export interface SgDiff {
   changed: { from: SgGram; to: SgGram }[]
 }
 
-/** A mining candidate as the curation view shows it (the core's MinedCandidate, trimmed). */
-export interface SgCandidate {
-  phrase: string
-  n: number
-  successCount: number
-  failureCount: number
-  successDocs: number
-  failureDocs: number
-  docFreq: number
-  lift: number
-  cueScore: number
-  score: number
-  steps: number[]
-  folded: string[]
+/** A mining candidate as the curation view shows it: the core's MinedCandidate, marked when already in the set. */
+export interface SgCandidate extends MinedCandidate {
   /** Already in the set the mining was asked for (by normalized phrase). */
   inSet: boolean
 }
