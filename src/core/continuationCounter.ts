@@ -21,6 +21,9 @@ function spanHash(text: string, start: number, end: number): number {
  * as strings: on arithmetic-heavy text nearly every pair is new (numbers), and a string per
  * pair would make this the most expensive part of the metrics.
  */
+const ID_STRIDE = 4
+const SLOT = 8
+
 export class ContinuationCounter {
   // Pairs whose three words are all in the (frozen) SG vocabulary are keyed by their word ids
   // instead: gram plus one number packing the three ids, no characters hashed or compared.
@@ -28,16 +31,14 @@ export class ContinuationCounter {
   // so no pair is ever counted in both.
   private readonly vocab: WordVocab | null
   private readonly V: number
-  private idGram = new Int32Array(0)
-  private idKey = new Float64Array(0)
-  private idCount = new Float64Array(0)
+  // Both tables keep a slot's fields side by side (one cache line per probe: on arithmetic text
+  // the tables outgrow the caches and nearly every probe misses).
+  // Id table, stride ID_STRIDE: count, key (the three ids packed), gram.
+  private idSlots = new Float64Array(0)
   private idMask = -1
   private idSize = 0
-  private grams: Int32Array
-  private hashes: Int32Array
-  private counts: Float64Array
-  private keyOff: Int32Array
-  private keyLen: Int32Array
+  // Span table, stride SLOT: count, gram, hash, arena offset, key length.
+  private slots: Int32Array
   private arena = new Uint16Array(4096)
   private arenaUsed = 0
   private mask: number
@@ -51,11 +52,7 @@ export class ContinuationCounter {
     if (this.vocab) this.idAlloc(256)
     let cap = 16
     while (cap < capacity * 2) cap <<= 1
-    this.grams = new Int32Array(cap)
-    this.hashes = new Int32Array(cap)
-    this.counts = new Float64Array(cap)
-    this.keyOff = new Int32Array(cap)
-    this.keyLen = new Int32Array(cap)
+    this.slots = new Int32Array(cap * SLOT)
     this.mask = cap - 1
   }
 
@@ -78,34 +75,35 @@ export class ContinuationCounter {
     h = Math.imul(h ^ lo, 0xc2b2ae35)
     h = Math.imul(h ^ hi, 0x27d4eb2f)
     let slot = (h ^ (h >>> 15)) & this.idMask
+    const t = this.idSlots
     for (;;) {
-      const cnt = this.idCount[slot]
+      const at = slot * ID_STRIDE
+      const cnt = t[at]
       if (cnt === 0) break
-      if (this.idKey[slot] === key && this.idGram[slot] === g) {
-        this.idCount[slot] = cnt + n
+      if (t[at + 1] === key && t[at + 2] === g) {
+        t[at] = cnt + n
         return
       }
       slot = (slot + 1) & this.idMask
     }
-    this.idGram[slot] = g
-    this.idKey[slot] = key
-    this.idCount[slot] = n
+    const at = slot * ID_STRIDE
+    t[at] = n
+    t[at + 1] = key
+    t[at + 2] = g
     this.idSize++
-    if (this.idSize * 2 > this.idCount.length) this.idGrow()
+    if (this.idSize * 2 > this.idMask + 1) this.idGrow()
   }
 
   private idAlloc(cap: number): void {
-    this.idGram = new Int32Array(cap)
-    this.idKey = new Float64Array(cap)
-    this.idCount = new Float64Array(cap)
+    this.idSlots = new Float64Array(cap * ID_STRIDE)
     this.idMask = cap - 1
   }
 
   private idGrow(): void {
-    const { idGram, idKey, idCount } = this
-    this.idAlloc(idCount.length * 2)
+    const old = this.idSlots
+    this.idAlloc((this.idMask + 1) * 2)
     this.idSize = 0
-    for (let s = 0; s < idCount.length; s++) if (idCount[s] > 0) this.addIds(idGram[s], idKey[s], idCount[s])
+    for (let at = 0; at < old.length; at += ID_STRIDE) if (old[at] > 0) this.addIds(old[at + 2], old[at + 1], old[at])
   }
 
   /** Counts gram `g` followed by the words at spans (s0,e0), (s1,e1), (s2,e2) of `text`. */
@@ -113,11 +111,13 @@ export class ContinuationCounter {
     const h = combine(g, spanHash(text, s0, e0), spanHash(text, s1, e1), spanHash(text, s2, e2))
     const len = e0 - s0 + e1 - s1 + e2 - s2 + 2
     let slot = h & this.mask
+    const t = this.slots
     for (;;) {
-      const c = this.counts[slot]
+      const at = slot * SLOT
+      const c = t[at]
       if (c === 0) break
-      if (this.hashes[slot] === h && this.grams[slot] === g && this.keyLen[slot] === len && this.sameKey(this.keyOff[slot], text, s0, e0, s1, e1, s2, e2)) {
-        this.counts[slot] = c + 1
+      if (t[at + 2] === h && t[at + 1] === g && t[at + 4] === len && this.sameKey(t[at + 3], text, s0, e0, s1, e1, s2, e2)) {
+        t[at] = c + 1
         return
       }
       slot = (slot + 1) & this.mask
@@ -150,10 +150,11 @@ export class ContinuationCounter {
     const h = combine(g, hashWord(a), hashWord(b), hashWord(c))
     let slot = h & this.mask
     for (;;) {
-      const cnt = this.counts[slot]
+      const at = slot * SLOT
+      const cnt = this.slots[at]
       if (cnt === 0) break
-      if (this.hashes[slot] === h && this.grams[slot] === g && this.keyOf(slot) === key) {
-        this.counts[slot] = cnt + n
+      if (this.slots[at + 2] === h && this.slots[at + 1] === g && this.keyOf(slot) === key) {
+        this.slots[at] = cnt + n
         return
       }
       slot = (slot + 1) & this.mask
@@ -174,28 +175,33 @@ export class ContinuationCounter {
     if (this.vocab) {
       const V = this.V
       const words = this.vocab.words
-      for (let s = 0; s < this.idCount.length; s++) {
-        if (this.idCount[s] === 0) continue
-        const k = this.idKey[s]
+      const t = this.idSlots
+      for (let at = 0; at < t.length; at += ID_STRIDE) {
+        if (t[at] === 0) continue
+        const k = t[at + 1]
         const c = k % V
         const b = ((k - c) / V) % V
         const a = (k - c - b * V) / (V * V)
-        fn(this.idGram[s], `${words[a]} ${words[b]} ${words[c]}`, this.idCount[s])
+        fn(t[at + 2], `${words[a]} ${words[b]} ${words[c]}`, t[at])
       }
     }
-    for (let s = 0; s < this.counts.length; s++) if (this.counts[s] > 0) fn(this.grams[s], this.keyOf(s), this.counts[s])
+    const t = this.slots
+    for (let slot = 0; slot <= this.mask; slot++) if (t[slot * SLOT] > 0) fn(t[slot * SLOT + 1], this.keyOf(slot), t[slot * SLOT])
   }
 
   /** Calls fn with each gram and count, without building keys. */
   forEachCount(fn: (gram: number, count: number) => void): void {
-    for (let s = 0; s < this.idCount.length; s++) if (this.idCount[s] > 0) fn(this.idGram[s], this.idCount[s])
-    for (let s = 0; s < this.counts.length; s++) if (this.counts[s] > 0) fn(this.grams[s], this.counts[s])
+    const ti = this.idSlots
+    for (let at = 0; at < ti.length; at += ID_STRIDE) if (ti[at] > 0) fn(ti[at + 2], ti[at])
+    const t = this.slots
+    for (let at = 0; at < t.length; at += SLOT) if (t[at] > 0) fn(t[at + 1], t[at])
   }
 
   private keyOf(slot: number): string {
-    const off = this.keyOff[slot]
+    const off = this.slots[slot * SLOT + 3]
+    const len = this.slots[slot * SLOT + 4]
     let out = ''
-    for (let i = 0; i < this.keyLen[slot]; i++) out += String.fromCharCode(this.arena[off + i])
+    for (let i = 0; i < len; i++) out += String.fromCharCode(this.arena[off + i])
     return out
   }
 
@@ -218,34 +224,29 @@ export class ContinuationCounter {
   }
 
   private insert(slot: number, g: number, h: number, off: number, len: number, n: number): void {
-    this.grams[slot] = g
-    this.hashes[slot] = h
-    this.counts[slot] = n
-    this.keyOff[slot] = off
-    this.keyLen[slot] = len
+    const at = slot * SLOT
+    const t = this.slots
+    t[at] = n
+    t[at + 1] = g
+    t[at + 2] = h
+    t[at + 3] = off
+    t[at + 4] = len
     this.size++
-    if (this.size * 2 > this.counts.length) this.grow()
+    if (this.size * 2 > this.mask + 1) this.grow()
   }
 
   private grow(): void {
-    const { grams, hashes, counts, keyOff, keyLen } = this
-    const cap = counts.length * 2
-    this.grams = new Int32Array(cap)
-    this.hashes = new Int32Array(cap)
-    this.counts = new Float64Array(cap)
-    this.keyOff = new Int32Array(cap)
-    this.keyLen = new Int32Array(cap)
+    const old = this.slots
+    const cap = (this.mask + 1) * 2
+    const t = new Int32Array(cap * SLOT)
     this.mask = cap - 1
-    for (let s = 0; s < counts.length; s++) {
-      if (counts[s] === 0) continue
-      let slot = hashes[s] & this.mask
-      while (this.counts[slot] !== 0) slot = (slot + 1) & this.mask
-      this.grams[slot] = grams[s]
-      this.hashes[slot] = hashes[s]
-      this.counts[slot] = counts[s]
-      this.keyOff[slot] = keyOff[s]
-      this.keyLen[slot] = keyLen[s]
+    for (let from = 0; from < old.length; from += SLOT) {
+      if (old[from] === 0) continue
+      let slot = old[from + 2] & this.mask
+      while (t[slot * SLOT] !== 0) slot = (slot + 1) & this.mask
+      t.set(old.subarray(from, from + SLOT), slot * SLOT)
     }
+    this.slots = t
   }
 }
 

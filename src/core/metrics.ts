@@ -128,13 +128,17 @@ export class StepMetricsAccumulator {
       }
     }
 
+    // Planning words are marked occurrence by occurrence and unmarked the same way below, so
+    // the cost follows the occurrences, not the response's length.
     const wordMask = scratchMask(nw + 3)
+    let planningWords = 0
     for (let k = 0; k < occN; k++) {
       const end = occEnd[k]
-      for (let i = occFirst[k]; i < end; i++) wordMask[i] = 1
+      for (let i = occFirst[k]; i < end; i++) {
+        planningWords += wordMask[i] ^ 1
+        wordMask[i] = 1
+      }
     }
-    let planningWords = 0
-    for (let i = 0; i < nw; i++) planningWords += wordMask[i]
 
     const gramCounts = this.gramCounts
     for (let k = 0; k < occN; k++) {
@@ -146,7 +150,10 @@ export class StepMetricsAccumulator {
       }
     }
     this.occTotal += occN
-    wordMask.fill(0, 0, nw)
+    for (let k = 0; k < occN; k++) {
+      const end = occEnd[k]
+      for (let i = occFirst[k]; i < end; i++) wordMask[i] = 0
+    }
 
     const ts = r.tokenStarts
     const te = r.tokenEnds

@@ -37,11 +37,15 @@ export class WordVocab {
   frozen = false
   /**
    * After freeze(), when every word is ASCII and the trie is small: a character automaton
-   * over lower-cased ASCII (state * 128 + char → state; 0 = dead, 1 = root) and the word id
-   * accepted in each state. splitWords then finds ids while it scans, with no hashing and no
-   * comparison afterwards.
+   * over raw ASCII code units, made for the word scanner (see scanWords): `scan[state * 128 +
+   * c]` is the next state. Letters are case-folded into it and every separator leads back to
+   * the root (1), so the scanner walks it on every character without branching; 0 is dead (no
+   * vocabulary word has this prefix). The apostrophe column is the trie's own ' edge after a
+   * letter and leads back to the root after a separator or another apostrophe, so that it is
+   * right both when the apostrophe joins two letters and when it does not. `accept` is the word
+   * id accepted in each state, -1 for none.
    */
-  dfa: { trans: Uint16Array; accept: Int32Array } | null = null
+  dfa: { scan: Uint16Array; accept: Int32Array } | null = null
 
   /** Stops growth; unknown words then get -1. */
   freeze(): void {
@@ -49,26 +53,47 @@ export class WordVocab {
     this.dfa = this.buildDfa()
   }
 
-  private buildDfa(): { trans: Uint16Array; accept: Int32Array } | null {
+  private buildDfa(): { scan: Uint16Array; accept: Int32Array } | null {
     let states = 2
     for (const w of this.words) {
       for (let k = 0; k < w.length; k++) if (w.charCodeAt(k) >= 128) return null
       states += w.length
     }
     if (states > 65535) return null
-    const trans = new Uint16Array(states * 128)
+    const trie = new Uint16Array(states * 128)
     const accept = new Int32Array(states).fill(-1)
     let next = 2
     this.words.forEach((w, id) => {
       let st = 1
       for (let k = 0; k < w.length; k++) {
         const slot = st * 128 + w.charCodeAt(k)
-        if (trans[slot] === 0) trans[slot] = next++
-        st = trans[slot]
+        if (trie[slot] === 0) trie[slot] = next++
+        st = trie[slot]
       }
       accept[st] = id
     })
-    return { trans, accept: accept.slice(0, next) }
+    // One more state, "dead after an apostrophe": a second apostrophe (or ’) after a letter
+    // and an apostrophe ends the word, so the automaton restarts at the root; so does one
+    // after a state the trie reached through an apostrophe (no word contains two in a row).
+    const deadApos = next++
+    const viaApos = new Uint8Array(next)
+    for (let st = 1; st < deadApos; st++) {
+      const t = trie[st * 128 + 39]
+      if (t !== 0) viaApos[t] = 1
+    }
+    const scan = new Uint16Array(next * 128)
+    for (let st = 0; st < next; st++) {
+      for (let c = 0; c < 128; c++) {
+        const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
+        let to = 1
+        if (alnum) to = st === deadApos ? 0 : trie[st * 128 + (c >= 65 && c <= 90 ? c + 32 : c)]
+        else if (c === 39) to = st === 1 || st === deadApos || viaApos[st] === 1 ? 1 : trie[st * 128 + c] || deadApos
+        scan[st * 128 + c] = to
+      }
+    }
+    const acc = new Int32Array(next).fill(-1)
+    acc.set(accept.subarray(0, deadApos))
+    return { scan, accept: acc }
   }
 
   get size(): number {

@@ -1,11 +1,5 @@
-import { BREAK, lowerUnit, normalizeSpan, wordCharWidth } from './chars'
-import { WordVocab } from './vocab'
-
-// Local copies of chars.ts / vocab.ts constants for the hot loops: under tsx (the CLI and the
-// benches) every imported binding is a getter call per use, 20% of a scan's time.
-const APOSTROPHE = 39
-const CURLY_APOSTROPHE = 0x2019
-const HASH_SEED = 0x811c9dc5 | 0
+import { normalizeSpan, wordCharWidth } from './chars'
+import { hashSpan, WordVocab } from './vocab'
 
 /** The words of one text (SPEC §1) as parallel arrays. */
 export interface Words {
@@ -32,31 +26,35 @@ export const scratch = {
   ends: new Int32Array(0),
   joined: new Uint8Array(0),
   ids: new Int32Array(0),
-  hashes: new Int32Array(0)
+  // The character pass's boundary records (see scanWords), two entries per slot.
+  bounds: new Int32Array(0)
 }
 
 function ensure(n: number): void {
   if (n <= scratch.cap) return
   const cap = Math.max(n, scratch.cap * 2, 1024)
   scratch.cap = cap
-  scratch.starts = new Int32Array(cap)
-  scratch.ends = new Int32Array(cap)
-  scratch.joined = new Uint8Array(cap)
-  scratch.ids = new Int32Array(cap)
-  scratch.hashes = new Int32Array(cap)
+  // A word takes at least one character and is followed by a separator: n/2 + 1 words.
+  const words = (cap >> 1) + 2
+  scratch.starts = new Int32Array(words)
+  scratch.ends = new Int32Array(words)
+  scratch.joined = new Uint8Array(words)
+  scratch.ids = new Int32Array(words)
+  scratch.bounds = new Int32Array(2 * cap + 4)
 }
 
-// ASCII classes: 1 letter/digit, 2 break, 3 apostrophe, 0 other separator.
+// ASCII classes: 1 letter or digit, 2 break (. ! ? ; : newline), 0 any other separator. The
+// apostrophe is 0 here: whether it joins two words is settled when the words are read out.
 const CLASS = new Uint8Array(128)
 for (let c = 0; c < 128; c++) {
-  const ch = String.fromCharCode(c)
-  if (/[A-Za-z0-9]/.test(ch)) CLASS[c] = 1
-  else if (BREAK[c] === 1) CLASS[c] = 2
+  if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) CLASS[c] = 1
 }
-CLASS[APOSTROPHE] = 3
-// Lower-cased ASCII letters and digits; 0 for everything else.
-const LOWER_WORD = new Int32Array(128)
-for (let c = 0; c < 128; c++) if (CLASS[c] === 1) LOWER_WORD[c] = c >= 65 && c <= 90 ? c + 32 : c
+for (const ch of '.!?;:\n') CLASS[ch.charCodeAt(0)] = 2
+const APOSTROPHE = 39
+const CURLY_APOSTROPHE = 0x2019
+// The automaton of a scan without a vocabulary automaton: two states, every character leads
+// to the root, so the character pass runs the same code either way.
+const NO_DFA = new Uint16Array(2 * 128).fill(1)
 
 class WordList implements Words {
   constructor(
@@ -98,145 +96,90 @@ export function splitWords(text: string, vocab?: WordVocab): Words {
  * The scanner behind splitWords: fills `scratch` (starts, ends, joined, and ids when a
  * vocabulary is given) and returns the word count. The scratch is overwritten by the next
  * call.
+ *
+ * Two passes. The character pass has no data-dependent branch for ASCII: word starts and
+ * ends are unpredictable, and a mispredicted branch costs more than the rest of a character's
+ * work. At each character it writes the boundary-count slot `bc` (even = the gap before word
+ * bc/2, odd = word (bc-1)/2) of `bounds`: the index (the last write is the start of a word or
+ * the end of one), and the vocabulary automaton's state with a "break seen in this gap" bit;
+ * `bc` grows by one at each start and end. (One interleaved array, not two: two arrays a
+ * multiple of 4 KiB apart make every store alias the other's.) Non-ASCII characters take a slow path. The word pass then reads the words out, joining two words separated by exactly
+ * one apostrophe (SPEC §1: an apostrophe joins letters on both sides).
  */
 export function scanWords(text: string, vocab?: WordVocab): number {
-  if (vocab && vocab.dfa) return scanWordsDfa(text, vocab.dfa.trans, vocab.dfa.accept)
   const n = text.length
-  // A word takes at least one character and is followed by a separator, so n/2+1 bounds it.
-  ensure((n >> 1) + 2)
-  const starts = scratch.starts
-  const ends = scratch.ends
-  const joined = scratch.joined
-  const hashes = scratch.hashes
-  let count = 0
-  let broken = false
-  let i = 0
-  outer: while (i < n) {
-    // Separators.
-    let c = text.charCodeAt(i)
-    for (;;) {
-      if (c < 128) {
-        const k = CLASS[c]
-        if (k === 1) break
-        if (k === 2) broken = true
-      } else if (wordCharWidth(text, i, n) > 0) break
-      if (++i >= n) break outer
-      c = text.charCodeAt(i)
-    }
-    const start = i
-    let h = HASH_SEED
-    // Letters and digits, and apostrophes between them. One table load per ASCII character.
-    let lw = c < 128 ? LOWER_WORD[c] : 0
-    for (;;) {
-      if (lw !== 0) {
-        h = Math.imul(h ^ lw, 16777619)
-        i++
+  // (Growing is a call, not inlined code: a scanner with the allocation inlined ran 30% slower.)
+  if (n + 2 > scratch.cap) ensure(n + 2)
+  const dfa = vocab ? vocab.dfa : null
+  const trans = dfa ? dfa.scan : NO_DFA
+  const bounds = scratch.bounds
+  // Module-level bindings as locals: the loop then reads registers, not the module context.
+  const classOf = CLASS
+  let bc = 0
+  let prev = 0
+  let st = 1
+  let brk = 0
+  let pair = 0
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    let cl: number
+    let next: number
+    if (c < 128) {
+      cl = classOf[c]
+      next = trans[(st << 7) | c]
+    } else if (c === CURLY_APOSTROPHE) {
+      // Read as ' (see WordVocab.dfa for the automaton's apostrophe column).
+      cl = 0
+      next = trans[(st << 7) | 39]
+      pair = 0
+    } else {
+      if (pair === 1) {
+        // The low half of an astral letter or digit.
+        cl = 1
+        pair = 0
       } else {
         const w = wordCharWidth(text, i, n)
-        h = Math.imul(h ^ lowerUnit(c), 16777619)
-        if (w === 2) h = Math.imul(h ^ text.charCodeAt(i + 1), 16777619)
-        i += w
+        cl = w > 0 ? 1 : 0
+        pair = w === 2 ? 1 : 0
       }
-      if (i >= n) break
-      c = text.charCodeAt(i)
-      if (c < 128) {
-        lw = LOWER_WORD[c]
-        if (lw !== 0) continue
-        if (c !== APOSTROPHE) break
-      } else {
-        lw = 0
-        if (c !== CURLY_APOSTROPHE) {
-          if (wordCharWidth(text, i, n) > 0) continue
-          break
-        }
-      }
-      if (i + 1 < n && wordCharWidth(text, i + 1, n) > 0) {
-        h = Math.imul(h ^ APOSTROPHE, 16777619)
-        i++
-        c = text.charCodeAt(i)
-        lw = c < 128 ? LOWER_WORD[c] : 0
-        continue
-      }
-      break
+      // No ASCII vocabulary word contains a non-ASCII letter.
+      next = cl === 1 ? 0 : 1
     }
-    if (count > 0) joined[count - 1] = broken ? 0 : 1
-    starts[count] = start
-    ends[count] = i
-    hashes[count] = h
-    count++
-    broken = false
+    const k = cl & 1
+    bounds[2 * bc] = i
+    bounds[2 * bc + 1] = st | (brk << 16)
+    bc += k ^ prev
+    brk = (brk | (cl >> 1)) & (k ^ 1)
+    st = next
+    prev = k
   }
-  if (count > 0) joined[count - 1] = 0
-  if (vocab) {
-    const ids = scratch.ids
-    for (let k = 0; k < count; k++) ids[k] = vocab.lookupSpan(text, starts[k], ends[k], hashes[k])
-  }
-  return count
-}
+  bounds[2 * bc] = n
+  bounds[2 * bc + 1] = st | (brk << 16)
+  const parts = (bc + 1) >> 1
 
-// scanWords for a frozen all-ASCII vocabulary: the same word boundaries, with the word id
-// found by walking the vocabulary's character automaton while scanning. Any non-ASCII letter
-// leads to the dead state (no ASCII-only word can contain it); ’ is read as '.
-function scanWordsDfa(text: string, trans: Uint16Array, accept: Int32Array): number {
-  const n = text.length
-  ensure((n >> 1) + 2)
   const starts = scratch.starts
   const ends = scratch.ends
   const joined = scratch.joined
   const ids = scratch.ids
+  const accept = dfa ? dfa.accept : null
   let count = 0
-  let broken = false
-  let i = 0
-  outer: while (i < n) {
-    let c = text.charCodeAt(i)
-    for (;;) {
-      if (c < 128) {
-        const k = CLASS[c]
-        if (k === 1) break
-        if (k === 2) broken = true
-      } else if (wordCharWidth(text, i, n) > 0) break
-      if (++i >= n) break outer
-      c = text.charCodeAt(i)
+  for (let w = 0; w < parts; w++) {
+    const start = bounds[4 * w]
+    let end = bounds[4 * w + 2]
+    // Words separated by exactly one apostrophe are one word.
+    // (The character test comes first: it is almost always false, so well predicted.)
+    while (end < n) {
+      const g = text.charCodeAt(end)
+      if ((g !== APOSTROPHE && g !== CURLY_APOSTROPHE) || w + 1 >= parts || bounds[4 * w + 4] !== end + 1) break
+      w++
+      end = bounds[4 * w + 2]
     }
-    const start = i
-    let st = 1
-    let lw = c < 128 ? LOWER_WORD[c] : 0
-    for (;;) {
-      if (lw !== 0) {
-        st = trans[(st << 7) | lw]
-        i++
-      } else {
-        st = 0
-        i += wordCharWidth(text, i, n)
-      }
-      if (i >= n) break
-      c = text.charCodeAt(i)
-      if (c < 128) {
-        lw = LOWER_WORD[c]
-        if (lw !== 0) continue
-        if (c !== APOSTROPHE) break
-      } else {
-        lw = 0
-        if (c !== CURLY_APOSTROPHE) {
-          if (wordCharWidth(text, i, n) > 0) continue
-          break
-        }
-      }
-      if (i + 1 < n && wordCharWidth(text, i + 1, n) > 0) {
-        st = trans[(st << 7) | APOSTROPHE]
-        i++
-        c = text.charCodeAt(i)
-        lw = c < 128 ? LOWER_WORD[c] : 0
-        continue
-      }
-      break
-    }
-    if (count > 0) joined[count - 1] = broken ? 0 : 1
     starts[count] = start
-    ends[count] = i
-    ids[count] = accept[st]
+    ends[count] = end
+    joined[count] = (bounds[4 * w + 5] >> 16) ^ 1
+    if (accept !== null) ids[count] = accept[bounds[4 * w + 3] & 0xffff]
+    else if (vocab) ids[count] = vocab.lookupSpan(text, start, end, hashSpan(text, start, end))
     count++
-    broken = false
   }
   if (count > 0) joined[count - 1] = 0
   return count
