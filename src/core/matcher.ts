@@ -1,6 +1,6 @@
 import { normalizePhrase } from './strategicGrams'
 import { WordVocab } from './vocab'
-import { scanWords, scratch, splitWords, type Words } from './words'
+import { GAP_BREAK, idShift, scanWords, scratch, splitWords, type Words } from './words'
 
 /** One occurrence of SG `gram` (its index in the compiled list), SPEC §2. */
 export interface Occurrence {
@@ -231,22 +231,36 @@ class AhoCorasickMatcher implements SgMatcher {
   }
 
   findOccurrences(text: string, words?: Words): Occurrence[] {
-    if (!words || words.text !== text || words.vocab !== this.vocab || !words.ids) {
-      if (words && words.text === text) return this.collect(this.idsOf(words), words.joined, words.count, words.starts, words.ends)
-      const count = this.scanInto(text)
-      return this.collect(null, null, count, scratch.starts, scratch.ends)
+    if (words && words.text === text) {
+      // Word lists made elsewhere, in the scanner's layout (see words.ts scratch): ids as
+      // id + 1 read through idShift, gaps at 4k + 5.
+      const ids = words.vocab === this.vocab && words.ids ? words.ids : this.idsOf(words)
+      const b = new Int32Array(4 * words.count + 8)
+      for (let k = 0; k < words.count; k++) {
+        b[4 * k + 3] = ids[k] + 1
+        if (words.joined[k] === 0) b[4 * k + 5] = GAP_BREAK
+      }
+      this.run(idShift(this.vocab.size), b, words.count)
+      return this.collect(words.starts, words.ends)
     }
-    return this.collect(words.ids, words.joined, words.count, words.starts, words.ends)
+    const count = this.scanInto(text)
+    const b = scratch.bounds
+    const starts = new Int32Array(count)
+    const ends = new Int32Array(count)
+    for (let k = 0; k < count; k++) {
+      starts[k] = b[4 * k]
+      ends[k] = b[4 * k + 2]
+    }
+    return this.collect(starts, ends)
   }
 
   scanInto(text: string): number {
     const count = scanWords(text, this.vocab)
-    this.run(scratch.ids, scratch.joined, count)
+    this.run(scratch.accept, scratch.bounds, count)
     return count
   }
 
-  private collect(ids: Int32Array | null, joined: Uint8Array | null, count: number, starts: Int32Array, ends: Int32Array): Occurrence[] {
-    if (ids && joined) this.run(ids, joined, count)
+  private collect(starts: Int32Array, ends: Int32Array): Occurrence[] {
     const n = occScratch.count
     const out: Occurrence[] = new Array(n)
     for (let k = 0; k < n; k++) {
@@ -257,8 +271,10 @@ class AhoCorasickMatcher implements SgMatcher {
     return out
   }
 
-  private run(ids: Int32Array, joined: Uint8Array, count: number): void {
-    if (this.dense) return this.runDense(this.dense.delta, this.dense.outStart, this.dense.outGram, ids, joined, count)
+  // Words in the scanner's layout: word i's id is accept[wb[4i + 3]], and wb[4i + 5] & GAP_BREAK
+  // says a break follows it.
+  private run(accept: Int32Array, wb: Int32Array, count: number): void {
+    if (this.dense) return this.runDense(this.dense.delta, this.dense.outStart, this.dense.outGram, accept, wb, count)
     const edges = this.edges
     const fail = this.fail
     const outStart = this.outStart
@@ -267,7 +283,7 @@ class AhoCorasickMatcher implements SgMatcher {
     let n = 0
     let state = 0
     for (let i = 0; i < count; i++) {
-      const id = ids[i]
+      const id = accept[wb[4 * i + 3]]
       if (id < 0) {
         state = 0
         continue
@@ -292,18 +308,19 @@ class AhoCorasickMatcher implements SgMatcher {
         n++
       }
       // Nothing matches across a break.
-      if (joined[i] === 0) state = 0
+      if ((wb[4 * i + 5] & GAP_BREAK) !== 0) state = 0
     }
     occScratch.count = n
   }
 
-  private runDense(delta: Uint16Array | Int32Array, outStart: Int32Array, outGram: Int32Array, ids: Int32Array, joined: Uint8Array, count: number): void {
+  private runDense(delta: Uint16Array | Int32Array, outStart: Int32Array, outGram: Int32Array, accept: Int32Array, wb: Int32Array, count: number): void {
     const V = this.vocab.size
     const gramLen = this.gramLen
+    const BREAK = GAP_BREAK
     let n = 0
     let state = 0
     for (let i = 0; i < count; i++) {
-      const id = ids[i]
+      const id = accept[wb[4 * i + 3]]
       if (id < 0) {
         state = 0
         continue
@@ -319,7 +336,7 @@ class AhoCorasickMatcher implements SgMatcher {
         occScratch.end[n] = i + 1
         n++
       }
-      if (joined[i] === 0) state = 0
+      if ((wb[4 * i + 5] & BREAK) !== 0) state = 0
     }
     occScratch.count = n
   }

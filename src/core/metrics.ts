@@ -110,9 +110,9 @@ export class StepMetricsAccumulator {
       occFirst = occScratch.first
       occEnd = occScratch.end
     }
-    const wStarts = scratch.starts
-    const wEnds = scratch.ends
-    const wIds = scratch.ids
+    // Word k: start wb[4k], end wb[4k + 2] (the scanner's layout, see words.ts).
+    const wb = scratch.bounds
+    const wAccept = scratch.accept
     this.rollouts++
     this.textRollouts++
 
@@ -146,7 +146,7 @@ export class StepMetricsAccumulator {
       gramCounts[g]++
       const e = occEnd[k]
       if (e + 3 <= nw && wordMask[e] === 0 && wordMask[e + 1] === 0 && wordMask[e + 2] === 0) {
-        this.continuations.addWords(g, wIds[e], wIds[e + 1], wIds[e + 2], text, wStarts[e], wEnds[e], wStarts[e + 1], wEnds[e + 1], wStarts[e + 2], wEnds[e + 2])
+        this.continuations.addWords(g, wAccept[wb[4 * e + 3]], wAccept[wb[4 * e + 7]], wAccept[wb[4 * e + 11]], text, wb[4 * e], wb[4 * e + 2], wb[4 * e + 4], wb[4 * e + 6], wb[4 * e + 8], wb[4 * e + 10])
       }
     }
     this.occTotal += occN
@@ -163,8 +163,8 @@ export class StepMetricsAccumulator {
       const os = new Int32Array(occN)
       const oe = new Int32Array(occN)
       for (let k = 0; k < occN; k++) {
-        os[k] = wStarts[occFirst[k]]
-        oe[k] = wEnds[occEnd[k] - 1]
+        os[k] = wb[4 * occFirst[k]]
+        oe[k] = wb[4 * (occEnd[k] - 1) + 2]
       }
       tokMask = planningMaskFromSpans(ts, te, os, oe, occN)
       let p = 0

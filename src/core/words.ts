@@ -17,39 +17,48 @@ export interface Words {
   norm(i: number): string
 }
 
-// Scratch space shared by all calls (JS is single threaded). scanWords fills it; splitWords
-// copies the result out at its exact size, so a call allocates only what it returns, and the
-// metrics hot path reads the scratch directly without copying.
-export const scratch = {
+// Scratch space shared by all calls (JS is single threaded), overwritten by the next scan.
+// After scanWords, word k is read from `bounds` with stride 4: its start at 4k, its end at
+// 4k + 2, its id as `accept[bounds[4k + 3]]` (when a vocabulary was given), and at 4k + 5 the
+// flags of the gap after it (GAP_BREAK when a break follows it, and always after the last
+// word). The hot paths (the matcher, the metrics) read this directly; splitWords copies it out.
+export const scratch: { cap: number; bounds: Int32Array; accept: Int32Array } = {
   cap: 0,
-  starts: new Int32Array(0),
-  ends: new Int32Array(0),
-  joined: new Uint8Array(0),
-  ids: new Int32Array(0),
-  // The character pass's boundary records (see scanWords), two entries per slot.
-  bounds: new Int32Array(0)
+  bounds: new Int32Array(0),
+  accept: new Int32Array(0)
+}
+
+/** Flag in `scratch.bounds[4k + 5]`: a break (SPEC §1) lies between word k and word k + 1. */
+export const GAP_BREAK = 1 << 16
+
+// accept table for ids stored as id + 1 (scans without a vocabulary automaton): v → v - 1.
+let shifted = new Int32Array(0)
+/** The `accept` table for ids stored as id + 1 (ids below `size`): v → v - 1. */
+export function idShift(size: number): Int32Array {
+  if (shifted.length < size + 1) {
+    shifted = new Int32Array(Math.max(size + 1, shifted.length * 2, 1024))
+    for (let v = 0; v < shifted.length; v++) shifted[v] = v - 1
+  }
+  return shifted
 }
 
 function ensure(n: number): void {
   if (n <= scratch.cap) return
   const cap = Math.max(n, scratch.cap * 2, 1024)
   scratch.cap = cap
-  // A word takes at least one character and is followed by a separator: n/2 + 1 words.
-  const words = (cap >> 1) + 2
-  scratch.starts = new Int32Array(words)
-  scratch.ends = new Int32Array(words)
-  scratch.joined = new Uint8Array(words)
-  scratch.ids = new Int32Array(words)
-  scratch.bounds = new Int32Array(2 * cap + 4)
+  // Two entries per boundary, n + 1 boundaries at most.
+  scratch.bounds = new Int32Array(2 * cap + 8)
 }
 
-// ASCII classes: 1 letter or digit, 2 break (. ! ? ; : newline), 0 any other separator. The
-// apostrophe is 0 here: whether it joins two words is settled when the words are read out.
+// ASCII classes: 1 letter or digit, 2 break (. ! ? ; : newline), 4 apostrophe, 0 any other
+// separator. Bit 0 is "word character", bit 1 a break (the gap flag GAP_BREAK), bit 2 an
+// apostrophe (it joins two words when letters surround it, see scanWords).
 const CLASS = new Uint8Array(128)
 for (let c = 0; c < 128; c++) {
   if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) CLASS[c] = 1
 }
 for (const ch of '.!?;:\n') CLASS[ch.charCodeAt(0)] = 2
+CLASS[39] = 4
 const APOSTROPHE = 39
 const CURLY_APOSTROPHE = 0x2019
 // The automaton of a scan without a vocabulary automaton: two states, every character leads
@@ -81,30 +90,33 @@ class WordList implements Words {
  */
 export function splitWords(text: string, vocab?: WordVocab): Words {
   const count = scanWords(text, vocab)
-  return new WordList(
-    text,
-    count,
-    scratch.starts.slice(0, count),
-    scratch.ends.slice(0, count),
-    scratch.joined.slice(0, count),
-    vocab ? scratch.ids.slice(0, count) : undefined,
-    vocab
-  )
+  const b = scratch.bounds
+  const starts = new Int32Array(count)
+  const ends = new Int32Array(count)
+  const joined = new Uint8Array(count)
+  const ids = vocab ? new Int32Array(count) : undefined
+  const accept = scratch.accept
+  for (let k = 0; k < count; k++) {
+    starts[k] = b[4 * k]
+    ends[k] = b[4 * k + 2]
+    joined[k] = (b[4 * k + 5] & GAP_BREAK) === 0 ? 1 : 0
+    if (ids) ids[k] = accept[b[4 * k + 3]]
+  }
+  return new WordList(text, count, starts, ends, joined, ids, vocab)
 }
 
 /**
- * The scanner behind splitWords: fills `scratch` (starts, ends, joined, and ids when a
- * vocabulary is given) and returns the word count. The scratch is overwritten by the next
- * call.
+ * The scanner behind splitWords: fills `scratch` (see there) and returns the word count. The
+ * scratch is overwritten by the next call.
  *
- * Two passes. The character pass has no data-dependent branch for ASCII: word starts and
- * ends are unpredictable, and a mispredicted branch costs more than the rest of a character's
- * work. At each character it writes the boundary-count slot `bc` (even = the gap before word
- * bc/2, odd = word (bc-1)/2) of `bounds`: the index (the last write is the start of a word or
- * the end of one), and the vocabulary automaton's state with a "break seen in this gap" bit;
- * `bc` grows by one at each start and end. (One interleaved array, not two: two arrays a
- * multiple of 4 KiB apart make every store alias the other's.) Non-ASCII characters take a slow path. The word pass then reads the words out, joining two words separated by exactly
- * one apostrophe (SPEC §1: an apostrophe joins letters on both sides).
+ * One pass over the characters with no data-dependent branch for ASCII: word starts and ends
+ * are unpredictable, and a mispredicted branch costs more than the rest of a character's work.
+ * At each character it writes the boundary-count slot `bc` (even = the gap before word bc/2,
+ * odd = word (bc-1)/2) of `bounds`: the index (the last write is the start of a word or the
+ * end of one), and the vocabulary automaton's state with the gap's flags above bit 16; `bc`
+ * grows by one at each start and end. Word k's record then sits at 4k..4k+5 as scratch
+ * describes, with no second pass. (One interleaved array, not two: two arrays a multiple of
+ * 4 KiB apart make every store alias the other's.) Non-ASCII characters take a slow path.
  */
 export function scanWords(text: string, vocab?: WordVocab): number {
   const n = text.length
@@ -113,23 +125,58 @@ export function scanWords(text: string, vocab?: WordVocab): number {
   const dfa = vocab ? vocab.dfa : null
   const trans = dfa ? dfa.scan : NO_DFA
   const bounds = scratch.bounds
+  const bc = charPass(text, trans, bounds)
+  const count = (bc + 1) >> 1
+
+  // The last word's gap: a break, so nothing matches past the text's end.
+  const lastGap = (bc + 1) & ~1
+  bounds[2 * lastGap + 1] = (lastGap === bc ? bounds[2 * lastGap + 1] : 0) | GAP_BREAK
+  if (dfa) scratch.accept = dfa.accept
+  else if (vocab) {
+    for (let k = 0; k < count; k++) bounds[4 * k + 3] = 1 + vocab.lookupSpan(text, bounds[4 * k], bounds[4 * k + 2], hashSpan(text, bounds[4 * k], bounds[4 * k + 2]))
+    scratch.accept = idShift(vocab.size)
+  }
+  return count
+}
+
+// The character pass of scanWords (see there), on its own so that the compiler gives its loop
+// all the registers: inside scanWords it kept its state on the stack.
+function charPass(text: string, trans: Uint16Array, bounds: Int32Array): number {
+  const n = text.length
   // Module-level bindings as locals: the loop then reads registers, not the module context.
   const classOf = CLASS
+  // Few live values, so that none is kept on the stack: "was the last character a letter" is
+  // bc's parity (odd inside a word), and the gap flags `gap` carry, besides GAP_BREAK's bit 0,
+  // bit 1 "an apostrophe right after a letter": a letter now joins the two words (SPEC §1),
+  // so the word's end and the new start are taken back (bc - 2) and the word goes on.
   let bc = 0
-  let prev = 0
   let st = 1
-  let brk = 0
+  let gap = 0
   let pair = 0
-  for (let i = 0; i < n; i++) {
+  let i = 0
+  for (;;) {
+    // ASCII, the common case: a loop with no call in it, so the compiler keeps the state in
+    // registers and checks the arrays once (a call, even one never taken, undoes both).
+    for (; i < n; i++) {
+      const c = text.charCodeAt(i)
+      if (c >= 128) break
+      const cl = classOf[c]
+      const k = cl & 1
+      const prev = bc & 1
+      bounds[2 * bc] = i
+      bounds[2 * bc + 1] = st | (gap << 16)
+      bc += (k ^ prev) - ((k & (gap >> 1)) << 1)
+      gap = (((gap | (cl >> 1)) & 1) | ((cl >> 1) & (prev << 1))) & (k - 1)
+      st = trans[(st << 7) | c]
+    }
+    if (i >= n) break
+    // One non-ASCII code unit.
     const c = text.charCodeAt(i)
     let cl: number
     let next: number
-    if (c < 128) {
-      cl = classOf[c]
-      next = trans[(st << 7) | c]
-    } else if (c === CURLY_APOSTROPHE) {
+    if (c === CURLY_APOSTROPHE) {
       // Read as ' (see WordVocab.dfa for the automaton's apostrophe column).
-      cl = 0
+      cl = 4
       next = trans[(st << 7) | 39]
       pair = 0
     } else {
@@ -146,41 +193,16 @@ export function scanWords(text: string, vocab?: WordVocab): number {
       next = cl === 1 ? 0 : 1
     }
     const k = cl & 1
+    const prev = bc & 1
     bounds[2 * bc] = i
-    bounds[2 * bc + 1] = st | (brk << 16)
-    bc += k ^ prev
-    brk = (brk | (cl >> 1)) & (k ^ 1)
+    bounds[2 * bc + 1] = st | (gap << 16)
+    bc += (k ^ prev) - ((k & (gap >> 1)) << 1)
+    gap = (((gap | (cl >> 1)) & 1) | ((cl >> 1) & (prev << 1))) & (k - 1)
     st = next
-    prev = k
+    i++
   }
   bounds[2 * bc] = n
-  bounds[2 * bc + 1] = st | (brk << 16)
-  const parts = (bc + 1) >> 1
-
-  const starts = scratch.starts
-  const ends = scratch.ends
-  const joined = scratch.joined
-  const ids = scratch.ids
-  const accept = dfa ? dfa.accept : null
-  let count = 0
-  for (let w = 0; w < parts; w++) {
-    const start = bounds[4 * w]
-    let end = bounds[4 * w + 2]
-    // Words separated by exactly one apostrophe are one word.
-    // (The character test comes first: it is almost always false, so well predicted.)
-    while (end < n) {
-      const g = text.charCodeAt(end)
-      if ((g !== APOSTROPHE && g !== CURLY_APOSTROPHE) || w + 1 >= parts || bounds[4 * w + 4] !== end + 1) break
-      w++
-      end = bounds[4 * w + 2]
-    }
-    starts[count] = start
-    ends[count] = end
-    joined[count] = (bounds[4 * w + 5] >> 16) ^ 1
-    if (accept !== null) ids[count] = accept[bounds[4 * w + 3] & 0xffff]
-    else if (vocab) ids[count] = vocab.lookupSpan(text, start, end, hashSpan(text, start, end))
-    count++
-  }
-  if (count > 0) joined[count - 1] = 0
-  return count
+  bounds[2 * bc + 1] = st | (gap << 16)
+  return bc
 }
+

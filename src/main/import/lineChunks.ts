@@ -47,15 +47,18 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
       let end = eof ? filled : buf.lastIndexOf(10, filled - 1) + 1
       if (end === 0 && !eof) continue
       if (eof && filled === 0) break
-      let text = buf.toString('utf8', 0, end)
+      // Each line is decoded on its own: one non-ASCII character in a chunk decoded whole would
+      // make every line of it a two-byte string, slowing JSON.parse and every scan after it.
+      const lines: string[] = []
+      let pos = 0
       // A UTF-8 byte-order mark (editors on Windows write one) is not part of the first line.
-      if (consumed === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
-      const lines = text.split('\n')
-      // A chunk ending in '\n' leaves one empty trailing piece that is not a line.
-      if (lines.length > 0 && lines[lines.length - 1] === '' && (text.endsWith('\n') || text === '')) lines.pop()
-      for (let i = 0; i < lines.length; i++) {
-        const l = lines[i]
-        if (l.length > 0 && l.charCodeAt(l.length - 1) === 13) lines[i] = l.slice(0, -1)
+      if (consumed === 0 && end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3
+      while (pos < end) {
+        let nl = buf.indexOf(10, pos)
+        if (nl < 0 || nl >= end) nl = end
+        const stop = nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl
+        lines.push(buf.toString('utf8', pos, stop))
+        pos = nl + 1
       }
       consumed += end
       yield { lines, firstLine: lineNo, bytesDone: consumed }
