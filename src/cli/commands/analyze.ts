@@ -20,7 +20,7 @@ the input supports), without writing anything. Skipped lines are reported on std
   --format F        verl, jsonl or checkpoints (detected when not given)
   --map FIELD=NAME  where a field is (repeat), as for hicra import
   --tokenizer FILE  tokenizer.json, for token-level metrics of responses without tokens
-  --threads N       worker threads (default: one per core up to 8 for several files over 32 MB; 1 = no workers)
+  --threads N       threads, this one included (default: one per core up to 8 for several files over 32 MB; 1 = no workers)
   --json            print one JSON object {"steps": [{"step": 1, "rollouts": …, "accuracy": …}, …]}`,
   async run(argv) {
     const { values, positionals } = parse(argv, {

@@ -3,6 +3,7 @@ import { compileMatcher } from '../../core'
 import { analyzeParallel } from './analyzeParallel'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { listSources, type ImportFormat } from './sources'
+import { readTokenizer } from './tokenizer'
 import { RecordExtractor } from './records'
 import { BadLines, scanFiles } from './scan'
 import { StepMetricsBook, type StepRow } from './stepMetrics'
@@ -16,7 +17,7 @@ export interface AnalyzeOptions {
   tokenizer?: Tokenizer | null
   /** The tokenizer's file, for worker threads (each loads its own). */
   tokenizerPath?: string | null
-  /** Worker threads; default: one per core, up to 8, for inputs of several files over 32 MB. */
+  /** Threads (this one and workers); default: one per core, up to 8, for inputs of several files over 32 MB. */
   threads?: number
   signal?: AbortSignal
   onProgress?: (bytesDone: number, bytesTotal: number, rollouts: number) => void
@@ -38,7 +39,8 @@ export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult>
   const total = src.files.reduce((s, f) => s + f.size, 0)
   const threads = opts.threads ?? (total > 32e6 ? Math.min(8, availableParallelism()) : 1)
   if (threads > 1 && src.files.length > 1 && (!opts.tokenizer || opts.tokenizerPath)) {
-    const r = await analyzeParallel(src.files, opts.phrases, opts.mapping ?? {}, opts.tokenizerPath ?? null, threads,
+    const tok = opts.tokenizerPath ? { path: opts.tokenizerPath, loaded: opts.tokenizer ?? readTokenizer(opts.tokenizerPath) } : null
+    const r = await analyzeParallel(src.files, opts.phrases, opts.mapping ?? {}, tok, threads,
       (b) => opts.onProgress?.(b, total, 0), opts.signal)
     // null: a step spans two files, so per-file results cannot be merged; read them serially.
     if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, bytes: total, bad: r.bad, notes: src.notes, mapping: r.mapping }

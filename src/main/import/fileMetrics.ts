@@ -19,17 +19,18 @@ export interface FileMetrics {
  * two files (verl, checkpoints), the per-file results are the per-step results.
  */
 export async function fileMetrics(file: SourceFile, phrases: string[], mapping: FieldMapping, tokenizer: Tokenizer | null,
-  onBytes: (bytesDone: number) => void): Promise<FileMetrics> {
+  onBytes: (bytesDone: number) => void, signal?: AbortSignal): Promise<FileMetrics> {
   const extractor = new RecordExtractor(mapping)
   const book = new StepMetricsBook(compileMatcher(phrases))
   const bad = new BadLines()
   let rollouts = 0
-  for await (const ev of scanFiles([file], { extractor, tokenizer })) {
+  for await (const ev of scanFiles([file], { extractor, tokenizer, signal })) {
     if (ev.type !== 'batch') continue
     for (const row of ev.rows) book.add(row)
     rollouts += ev.rows.length
     bad.add(ev.bad)
     onBytes(ev.bytesDone)
   }
+  if (signal?.aborted) throw new Error('cancelled')
   return { steps: book.rawResults(), rollouts, bad, mapping: extractor.resolved() }
 }
