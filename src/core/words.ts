@@ -22,10 +22,12 @@ export interface Words {
 // 4k + 2, its id as `accept[bounds[4k + 3]]` (when a vocabulary was given), and at 4k + 5 the
 // flags of the gap after it (GAP_BREAK when a break follows it, and always after the last
 // word). The hot paths (the matcher, the metrics) read this directly; splitWords copies it out.
-export const scratch: { cap: number; bounds: Int32Array; accept: Int32Array } = {
+export const scratch: { cap: number; bounds: Int32Array; accept: Int32Array; breaks: Int32Array } = {
   cap: 0,
   bounds: new Int32Array(0),
-  accept: new Int32Array(0)
+  accept: new Int32Array(0),
+  // The character pass's list of gap slots holding a break.
+  breaks: new Int32Array(0)
 }
 
 /** Flag in `scratch.bounds[4k + 5]`: a break (SPEC §1) lies between word k and word k + 1. */
@@ -48,11 +50,11 @@ function ensure(n: number): void {
   scratch.cap = cap
   // Two entries per boundary, n + 1 boundaries at most.
   scratch.bounds = new Int32Array(2 * cap + 8)
+  scratch.breaks = new Int32Array(cap + 2)
 }
 
-// ASCII classes: 1 letter or digit, 2 break (. ! ? ; : newline), 4 apostrophe, 0 any other
-// separator. Bit 0 is "word character", bit 1 a break (the gap flag GAP_BREAK), bit 2 an
-// apostrophe (it joins two words when letters surround it, see scanWords).
+// ASCII classes: 1 letter or digit, 0 a plain separator, above 1 the rare ones the character
+// pass handles apart: 2 break (. ! ? ; : newline), 4 apostrophe.
 const CLASS = new Uint8Array(128)
 for (let c = 0; c < 128; c++) {
   if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) CLASS[c] = 1
@@ -109,14 +111,16 @@ export function splitWords(text: string, vocab?: WordVocab): Words {
  * The scanner behind splitWords: fills `scratch` (see there) and returns the word count. The
  * scratch is overwritten by the next call.
  *
- * One pass over the characters with no data-dependent branch for ASCII: word starts and ends
- * are unpredictable, and a mispredicted branch costs more than the rest of a character's work.
- * At each character it writes the boundary-count slot `bc` (even = the gap before word bc/2,
- * odd = word (bc-1)/2) of `bounds`: the index (the last write is the start of a word or the
- * end of one), and the vocabulary automaton's state with the gap's flags above bit 16; `bc`
- * grows by one at each start and end. Word k's record then sits at 4k..4k+5 as scratch
- * describes, with no second pass. (One interleaved array, not two: two arrays a multiple of
- * 4 KiB apart make every store alias the other's.) Non-ASCII characters take a slow path.
+ * One pass over the characters with no data-dependent branch for letters, digits and plain
+ * separators: word starts and ends are unpredictable, and a mispredicted branch costs more
+ * than the rest of a character's work. At each character it writes slot `bc` (even = the gap
+ * before word bc/2, odd = word (bc-1)/2) of `bounds`: the index (the last write is the start
+ * of a word or the end of one) and the vocabulary automaton's state; `bc` grows by one at
+ * each start and end. Word k's record then sits at 4k..4k+5 as scratch describes, with no
+ * second pass. The rare characters leave the loop: breaks (their gap slots get GAP_BREAK once
+ * the pass is over), apostrophes (part of the word when letters surround it: a look at the
+ * next character) and non-ASCII ones. (One interleaved array, not two: two arrays a multiple
+ * of 4 KiB apart make every store alias the other's.)
  */
 export function scanWords(text: string, vocab?: WordVocab): number {
   const n = text.length
@@ -124,7 +128,7 @@ export function scanWords(text: string, vocab?: WordVocab): number {
   const dfa = vocab ? vocab.dfa : null
   const trans = dfa ? dfa.scan : NO_DFA
   const bounds = scratch.bounds
-  const bc = charPass(text, trans, bounds)
+  const bc = charPass(text, trans, bounds, scratch.breaks)
   const count = (bc + 1) >> 1
 
   // The last word's gap: a break, so nothing matches past the text's end.
@@ -140,68 +144,66 @@ export function scanWords(text: string, vocab?: WordVocab): number {
 
 // The character pass of scanWords (see there), on its own: scanWords stays small enough for
 // the compiler to inline into its callers, and this loop is compiled by itself.
-function charPass(text: string, trans: Uint16Array, bounds: Int32Array): number {
+function charPass(text: string, trans: Uint16Array, bounds: Int32Array, breaks: Int32Array): number {
   const n = text.length
   // Module-level bindings as locals: the loop then reads registers, not the module context.
   const classOf = CLASS
-  // Few live values, so that none is kept on the stack: "was the last character a letter" is
-  // bc's parity (odd inside a word), and the gap flags `gap` carry, besides GAP_BREAK's bit 0,
-  // bit 1 "an apostrophe right after a letter": a letter now joins the two words (SPEC §1),
-  // so the word's end and the new start are taken back (bc - 2) and the word goes on.
+  // "Was the last character a letter" is bc's parity (odd inside a word).
   let bc = 0
   let st = 1
-  let gap = 0
-  let pair = 0
+  let nBreaks = 0
   let i = 0
   for (;;) {
-    // ASCII, the common case, in a loop of its own; the rare rest below. (The two copies of
-    // the slot update are kept apart on purpose: the slow path's class lookup has a call.)
+    // Letters, digits and plain separators: the bulk of any text, with as little state as
+    // possible (breaks, apostrophes and non-ASCII characters leave for the code below).
     for (; i < n; i++) {
       const c = text.charCodeAt(i)
       if (c >= 128) break
-      const cl = classOf[c]
-      const k = cl & 1
-      const prev = bc & 1
+      const k = classOf[c]
+      if (k > 1) break
       bounds[2 * bc] = i
-      bounds[2 * bc + 1] = st | (gap << 16)
-      bc += (k ^ prev) - ((k & (gap >> 1)) << 1)
-      gap = (((gap | (cl >> 1)) & 1) | ((cl >> 1) & (prev << 1))) & (k - 1)
+      bounds[2 * bc + 1] = st
+      bc += k ^ (bc & 1)
       st = trans[(st << 7) | c]
     }
     if (i >= n) break
-    // One non-ASCII code unit.
     const c = text.charCodeAt(i)
-    let cl: number
+    let k: number
     let next: number
-    if (c === CURLY_APOSTROPHE) {
-      // Read as ' (see WordVocab.dfa for the automaton's apostrophe column).
-      cl = 4
-      next = trans[(st << 7) | 39]
-      pair = 0
+    let width = 1
+    if (c === APOSTROPHE || c === CURLY_APOSTROPHE) {
+      // Part of the word when letters surround it (SPEC §1); ’ is read as '.
+      k = (bc & 1) === 1 && i + 1 < n && isWordAt(text, i + 1, n) ? 1 : 0
+      next = k === 1 ? trans[(st << 7) | APOSTROPHE] : 1
+    } else if (c < 128) {
+      // A break: its gap gets the GAP_BREAK flag once the pass is over.
+      k = 0
+      next = 1
     } else {
-      if (pair === 1) {
-        // The low half of an astral letter or digit.
-        cl = 1
-        pair = 0
-      } else {
-        const w = wordCharWidth(text, i, n)
-        cl = w > 0 ? 1 : 0
-        pair = w === 2 ? 1 : 0
-      }
+      const w = wordCharWidth(text, i, n)
+      k = w > 0 ? 1 : 0
+      if (w === 2) width = 2
       // No ASCII vocabulary word contains a non-ASCII letter.
-      next = cl === 1 ? 0 : 1
+      next = k === 1 ? 0 : 1
     }
-    const k = cl & 1
-    const prev = bc & 1
     bounds[2 * bc] = i
-    bounds[2 * bc + 1] = st | (gap << 16)
-    bc += (k ^ prev) - ((k & (gap >> 1)) << 1)
-    gap = (((gap | (cl >> 1)) & 1) | ((cl >> 1) & (prev << 1))) & (k - 1)
+    bounds[2 * bc + 1] = st
+    bc += k ^ (bc & 1)
+    if (c < 128 && k === 0 && c !== APOSTROPHE) breaks[nBreaks++] = bc
     st = next
-    i++
+    // An astral letter's low half belongs to it: no record of its own is needed, the next
+    // character's record (or the end's) follows.
+    i += width
   }
   bounds[2 * bc] = n
-  bounds[2 * bc + 1] = st | (gap << 16)
+  bounds[2 * bc + 1] = st
+  // The gap slots that hold a break (even slots: a break is never part of a word).
+  for (let b = 0; b < nBreaks; b++) bounds[2 * breaks[b] + 1] |= GAP_BREAK
   return bc
+}
+
+function isWordAt(text: string, i: number, n: number): boolean {
+  const c = text.charCodeAt(i)
+  return c < 128 ? CLASS[c] === 1 : wordCharWidth(text, i, n) > 0
 }
 
