@@ -22,7 +22,7 @@ function spanHash(text: string, start: number, end: number): number {
  * pair would make this the most expensive part of the metrics.
  */
 const ID_STRIDE = 4
-const SLOT = 8
+const SLOT = 4
 
 export class ContinuationCounter {
   // Pairs whose three words are all in the (frozen) SG vocabulary are keyed by their word ids
@@ -37,7 +37,8 @@ export class ContinuationCounter {
   private idSlots = new Float64Array(0)
   private idMask = -1
   private idSize = 0
-  // Span table, stride SLOT: count, gram, hash, arena offset, key length.
+  // Span table, stride SLOT: count, gram, hash, arena offset (the key's length, two units, then
+  // its characters: 16 bytes a slot keep four slots to a cache line).
   private slots: Int32Array
   private arena = new Uint16Array(4096)
   private arenaUsed = 0
@@ -116,23 +117,25 @@ export class ContinuationCounter {
       const at = slot * SLOT
       const c = t[at]
       if (c === 0) break
-      if (t[at + 2] === h && t[at + 1] === g && t[at + 4] === len && this.sameKey(t[at + 3], text, s0, e0, s1, e1, s2, e2)) {
+      if (t[at + 2] === h && t[at + 1] === g && this.sameKey(t[at + 3], len, text, s0, e0, s1, e1, s2, e2)) {
         t[at] = c + 1
         return
       }
       slot = (slot + 1) & this.mask
     }
-    this.reserve(len)
+    this.reserve(len + 2)
     const arena = this.arena
     const off = this.arenaUsed
-    let k = off
+    arena[off] = len & 0xffff
+    arena[off + 1] = len >>> 16
+    let k = off + 2
     for (let i = s0; i < e0; i++) arena[k++] = lower(text.charCodeAt(i))
     arena[k++] = 32
     for (let i = s1; i < e1; i++) arena[k++] = lower(text.charCodeAt(i))
     arena[k++] = 32
     for (let i = s2; i < e2; i++) arena[k++] = lower(text.charCodeAt(i))
     this.arenaUsed = k
-    this.insert(slot, g, h, off, len, 1)
+    this.insert(slot, g, h, off, 1)
   }
 
   /** Counts a pair given as its key (three normalized words joined by single spaces). */
@@ -159,11 +162,13 @@ export class ContinuationCounter {
       }
       slot = (slot + 1) & this.mask
     }
-    this.reserve(key.length)
+    this.reserve(key.length + 2)
     const off = this.arenaUsed
-    for (let i = 0; i < key.length; i++) this.arena[off + i] = key.charCodeAt(i)
-    this.arenaUsed += key.length
-    this.insert(slot, g, h, off, key.length, n)
+    this.arena[off] = key.length & 0xffff
+    this.arena[off + 1] = key.length >>> 16
+    for (let i = 0; i < key.length; i++) this.arena[off + 2 + i] = key.charCodeAt(i)
+    this.arenaUsed += key.length + 2
+    this.insert(slot, g, h, off, n)
   }
 
   /** Number of distinct (gram, continuation) pairs. */
@@ -199,15 +204,16 @@ export class ContinuationCounter {
 
   private keyOf(slot: number): string {
     const off = this.slots[slot * SLOT + 3]
-    const len = this.slots[slot * SLOT + 4]
+    const len = this.arena[off] | (this.arena[off + 1] << 16)
     let out = ''
-    for (let i = 0; i < len; i++) out += String.fromCharCode(this.arena[off + i])
+    for (let i = 0; i < len; i++) out += String.fromCharCode(this.arena[off + 2 + i])
     return out
   }
 
-  private sameKey(off: number, text: string, s0: number, e0: number, s1: number, e1: number, s2: number, e2: number): boolean {
+  private sameKey(off: number, len: number, text: string, s0: number, e0: number, s1: number, e1: number, s2: number, e2: number): boolean {
     const a = this.arena
-    let k = off
+    if ((a[off] | (a[off + 1] << 16)) !== len) return false
+    let k = off + 2
     for (let i = s0; i < e0; i++) if (a[k++] !== lower(text.charCodeAt(i))) return false
     k++
     for (let i = s1; i < e1; i++) if (a[k++] !== lower(text.charCodeAt(i))) return false
@@ -223,14 +229,13 @@ export class ContinuationCounter {
     this.arena = bigger
   }
 
-  private insert(slot: number, g: number, h: number, off: number, len: number, n: number): void {
+  private insert(slot: number, g: number, h: number, off: number, n: number): void {
     const at = slot * SLOT
     const t = this.slots
     t[at] = n
     t[at + 1] = g
     t[at + 2] = h
     t[at + 3] = off
-    t[at + 4] = len
     this.size++
     if (this.size * 2 > this.mask + 1) this.grow()
   }

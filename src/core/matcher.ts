@@ -97,6 +97,8 @@ class AhoCorasickMatcher implements SgMatcher {
   private outStart: Int32Array
   private outGram: Int32Array
   private gramLen: Int32Array
+  /** Most occurrences one word can end (the longest output list of a node). */
+  private maxOut = 0
   /**
    * The full goto function (failure links already followed) as a dense table, node * V + word
    * id → node, when nodes × vocabulary size is small enough (DENSE_LIMIT): one load a word
@@ -175,6 +177,7 @@ class AhoCorasickMatcher implements SgMatcher {
       total += outs[v].length
     }
     this.outStart[nodes] = total
+    for (let v = 0; v < nodes; v++) this.maxOut = Math.max(this.maxOut, this.outStart[v + 1] - this.outStart[v])
     this.outGram = new Int32Array(total)
     for (let v = 0; v < nodes; v++) {
       const o = outs[v]
@@ -187,8 +190,10 @@ class AhoCorasickMatcher implements SgMatcher {
   // Breadth-first, a node's row is its failure target's row (already complete: the target is
   // shallower) with its own children written over it.
   private denseGoto(order: number[], nodes: number, limit: number): { delta: Uint16Array | Int32Array; outStart: Int32Array; outGram: Int32Array } | null {
-    const V = this.vocab.size
-    if (V === 0 || nodes * V > limit) return null
+    // One more column than words, all root: words outside the vocabulary (id -1) are sent
+    // there without a test (see runDense).
+    const V = this.vocab.size + 1
+    if (V === 1 || nodes * V > limit) return null
     const rank = new Int32Array(nodes)
     order.forEach((u, r) => (rank[u] = r))
     // Half the bytes when node numbers fit in 16 bits: a mined set's table then stays in cache.
@@ -219,6 +224,7 @@ class AhoCorasickMatcher implements SgMatcher {
         delta.copyWithin(row, f, f + V)
       }
       for (let k = kidStart[u]; k < kidStart[u + 1]; k++) delta[row + kidWord[k]] = rank[kidNode[k]]
+      delta[row + V - 1] = 0
       outStart[r] = total
       for (let k = this.outStart[u]; k < this.outStart[u + 1]; k++) outGram[total++] = this.outGram[k]
     })
@@ -313,30 +319,34 @@ class AhoCorasickMatcher implements SgMatcher {
     occScratch.count = n
   }
 
+  // Branch-free per word (a word outside the vocabulary and a break both send the automaton
+  // to the root by arithmetic, not by a test: which words those are is unpredictable).
   private runDense(delta: Uint16Array | Int32Array, outStart: Int32Array, outGram: Int32Array, accept: Int32Array, wb: Int32Array, count: number): void {
-    const V = this.vocab.size
+    const V = this.vocab.size + 1
+    const unknown = V
     const gramLen = this.gramLen
-    const BREAK = GAP_BREAK
+    // Room for every output any word can give, so the loop has no call in it.
+    while (occScratch.gram.length < count * this.maxOut) growOcc()
+    const oGram = occScratch.gram
+    const oFirst = occScratch.first
+    const oEnd = occScratch.end
     let n = 0
     let state = 0
     for (let i = 0; i < count; i++) {
       const id = accept[wb[4 * i + 3]]
-      if (id < 0) {
-        state = 0
-        continue
-      }
-      state = delta[state * V + id]
+      // id −1 → the root column V − 1.
+      state = delta[state * V + id + ((id >> 31) & unknown)]
       const a = outStart[state]
       const b = outStart[state + 1]
       for (let k = a; k < b; k++) {
-        if (n === occScratch.gram.length) growOcc()
         const g = outGram[k]
-        occScratch.gram[n] = g
-        occScratch.first[n] = i + 1 - gramLen[g]
-        occScratch.end[n] = i + 1
+        oGram[n] = g
+        oFirst[n] = i + 1 - gramLen[g]
+        oEnd[n] = i + 1
         n++
       }
-      if ((wb[4 * i + 5] & BREAK) !== 0) state = 0
+      // After a break: the root (state & 0).
+      state &= ((wb[4 * i + 5] >> 16) & 1) - 1
     }
     occScratch.count = n
   }
