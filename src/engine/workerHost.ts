@@ -22,7 +22,8 @@ export interface TrainingWorker {
 export function workerEntry(): { path: string; bootstrap: string | null } {
   const here = import.meta.url
   const fromSource = here.endsWith('.ts')
-  const path = fileURLToPath(new URL(fromSource ? './worker.ts' : './worker.js', here))
+  // Bundles: worker.js beside the app's main process, worker.mjs beside the CLI's (out/cli).
+  const path = fileURLToPath(new URL(fromSource ? './worker.ts' : here.endsWith('.mjs') ? './worker.mjs' : './worker.js', here))
   if (!fromSource) return { path, bootstrap: null }
   // tsx's ESM API registers its hooks for this thread (its `--import` entry skips worker threads).
   const tsxDir = dirname(createRequire(here).resolve('tsx/package.json'))

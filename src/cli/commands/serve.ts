@@ -1,4 +1,5 @@
-import { dirname, resolve } from 'node:path'
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Command } from '../command'
 import { parse, intOption } from '../args'
@@ -6,7 +7,12 @@ import { defaultDbPath } from '../paths'
 import { createBackend } from '../../main/backend'
 import { defaultRendererDir, startHttpServer } from '../../main/server/http'
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
+// The folder with package.json above this file: three up from the source, two from the bundle.
+function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (let i = 0; i < 5 && !existsSync(join(dir, 'package.json')); i++) dir = dirname(dir)
+  return dir
+}
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -27,7 +33,7 @@ token. Open the printed URL (it carries the token). Stop with Ctrl-C.
     }
     const db = values.db ?? defaultDbPath()
     const backend = createBackend(db, { transport: 'http', forcedBackend: values.backend })
-    const rendererDir = defaultRendererDir(projectRoot)
+    const rendererDir = defaultRendererDir(projectRoot())
     const server = await startHttpServer(backend, { port: intOption(values.port, 'port', 0, 65535), rendererDir })
     if (!rendererDir) console.error('warning: the app is not built (out/renderer is missing): run `npm run build`; the API is served anyway')
     console.log(`HICRA Workbench serving ${db}`)
