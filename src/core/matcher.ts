@@ -85,6 +85,8 @@ class EdgeTable {
   }
 }
 
+// Goto tables above this many entries (32 KB of 16-bit entries) are matched as two chains.
+const SPLIT_TABLE = 1 << 14
 // Entries of the dense goto table at most by default (Int32: 16 MB).
 const DENSE_LIMIT = 1 << 22
 
@@ -330,25 +332,64 @@ class AhoCorasickMatcher implements SgMatcher {
     const oGram = occScratch.gram
     const oFirst = occScratch.first
     const oEnd = occScratch.end
-    let n = 0
-    let state = 0
-    for (let i = 0; i < count; i++) {
-      const id = accept[wb[4 * i + 3]]
-      // id −1 → the root column V − 1.
-      state = delta[state * V + id + ((id >> 31) & unknown)]
-      const a = outStart[state]
-      const b = outStart[state + 1]
-      for (let k = a; k < b; k++) {
-        const g = outGram[k]
-        oGram[n] = g
-        oFirst[n] = i + 1 - gramLen[g]
-        oEnd[n] = i + 1
-        n++
+    // A table past the first-level cache (mined sets: thousands of nodes) makes each word wait
+    // for the previous word's load. Two halves of the text, split at a break (where the
+    // automaton restarts anyway), then run as two independent chains whose loads overlap.
+    let m = count
+    if (delta.length > SPLIT_TABLE && count >= 64) {
+      for (let j = count >> 1; j < count; j++) {
+        if ((wb[4 * j - 3] & GAP_BREAK) !== 0) {
+          m = j
+          break
+        }
       }
-      // After a break: the root (state & 0).
-      state &= ((wb[4 * i + 5] >> 16) & 1) - 1
     }
-    occScratch.count = n
+    const offB = m * this.maxOut
+    let n = 0
+    let nB = offB
+    let state = 0
+    let stateB = 0
+    const steps = Math.max(m, count - m)
+    for (let k = 0; k < steps; k++) {
+      if (k < m) {
+        const id = accept[wb[4 * k + 3]]
+        // id −1 → the root column V − 1.
+        state = delta[state * V + id + ((id >> 31) & unknown)]
+        const a = outStart[state]
+        const b = outStart[state + 1]
+        for (let o = a; o < b; o++) {
+          const g = outGram[o]
+          oGram[n] = g
+          oFirst[n] = k + 1 - gramLen[g]
+          oEnd[n] = k + 1
+          n++
+        }
+        // After a break: the root (state & 0).
+        state &= ((wb[4 * k + 5] >> 16) & 1) - 1
+      }
+      const i = m + k
+      if (i < count) {
+        const id = accept[wb[4 * i + 3]]
+        stateB = delta[stateB * V + id + ((id >> 31) & unknown)]
+        const a = outStart[stateB]
+        const b = outStart[stateB + 1]
+        for (let o = a; o < b; o++) {
+          const g = outGram[o]
+          oGram[nB] = g
+          oFirst[nB] = i + 1 - gramLen[g]
+          oEnd[nB] = i + 1
+          nB++
+        }
+        stateB &= ((wb[4 * i + 5] >> 16) & 1) - 1
+      }
+    }
+    // The second half's occurrences after the first's: in order of end word.
+    if (nB > offB) {
+      oGram.copyWithin(n, offB, nB)
+      oFirst.copyWithin(n, offB, nB)
+      oEnd.copyWithin(n, offB, nB)
+    }
+    occScratch.count = n + nB - offB
   }
 
   private idsOf(w: Words): Int32Array {
