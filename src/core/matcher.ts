@@ -338,7 +338,7 @@ class AhoCorasickMatcher implements SgMatcher {
     let m = count
     if (delta.length > SPLIT_TABLE && count >= 64) {
       for (let j = count >> 1; j < count; j++) {
-        if ((wb[4 * j - 3] & GAP_BREAK) !== 0) {
+        if ((wb[4 * j + 1] & GAP_BREAK) !== 0) {
           m = j
           break
         }
