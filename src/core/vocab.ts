@@ -40,10 +40,9 @@ export class WordVocab {
    * over raw ASCII code units, made for the word scanner (see scanWords): `scan[state * 128 +
    * c]` is the next state. Letters are case-folded into it and every separator leads back to
    * the root (1), so the scanner walks it on every character without branching; 0 is dead (no
-   * vocabulary word has this prefix). The apostrophe column is the trie's own ' edge after a
-   * letter and leads back to the root after a separator or another apostrophe, so that it is
-   * right both when the apostrophe joins two letters and when it does not. `accept` is the word
-   * id accepted in each state, -1 for none.
+   * vocabulary word has this prefix). The apostrophe column is the trie's own ' edge, taken
+   * only for an apostrophe between two letters. `accept` is the word id accepted in each
+   * state, -1 for none.
    */
   dfa: { scan: Uint16Array; accept: Int32Array } | null = null
 
@@ -72,22 +71,16 @@ export class WordVocab {
       }
       accept[st] = id
     })
-    // One more state, "dead after an apostrophe": a second apostrophe (or ’) after a letter
-    // and an apostrophe ends the word, so the automaton restarts at the root; so does one
-    // after a state the trie reached through an apostrophe (no word contains two in a row).
+    // One more state, "dead after an apostrophe": the scanner takes the apostrophe column only
+    // between two letters (the word goes on), and a prefix with no ' edge is then no word's.
     const deadApos = next++
-    const viaApos = new Uint8Array(next)
-    for (let st = 1; st < deadApos; st++) {
-      const t = trie[st * 128 + 39]
-      if (t !== 0) viaApos[t] = 1
-    }
     const scan = new Uint16Array(next * 128)
     for (let st = 0; st < next; st++) {
       for (let c = 0; c < 128; c++) {
         const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
         let to = 1
         if (alnum) to = st === deadApos ? 0 : trie[st * 128 + (c >= 65 && c <= 90 ? c + 32 : c)]
-        else if (c === 39) to = st === 1 || st === deadApos || viaApos[st] === 1 ? 1 : trie[st * 128 + c] || deadApos
+        else if (c === 39) to = st === deadApos ? 0 : trie[st * 128 + c] || deadApos
         scan[st * 128 + c] = to
       }
     }

@@ -33,9 +33,11 @@ export const scratch: { cap: number; bounds: Int32Array; accept: Int32Array; bre
 /** Flag in `scratch.bounds[4k + 5]`: a break (SPEC §1) lies between word k and word k + 1. */
 export const GAP_BREAK = 1 << 16
 
-// accept table for ids stored as id + 1 (scans without a vocabulary automaton): v → v - 1.
 let shifted = new Int32Array(0)
-/** The `accept` table for ids stored as id + 1 (ids below `size`): v → v - 1. */
+/**
+ * The `accept` table for ids stored as id + 1 (scans without a vocabulary automaton, and word
+ * lists made elsewhere), ids below `size`: v → v - 1.
+ */
 export function idShift(size: number): Int32Array {
   if (shifted.length < size + 1) {
     shifted = new Int32Array(Math.max(size + 1, shifted.length * 2, 1024))
