@@ -229,7 +229,14 @@ describe.skipIf(!hasChromium || !hasBuild)('dashboards in Chromium', () => {
     await page.getByTestId('smoothing').fill('0')
     await page.getByTestId('group-config').check()
     const members = (await apiCall<{ series: MetricSeries[] }>(served, 'metrics/series', { runIds: [runB, runC], keys: ['accuracy'], maxPoints: 100_000 })).series
-    const groupId = await page.evaluate(() => (globalThis as unknown as Win).__charts!['compare-accuracy']!.getOption().series.filter((s) => s).map((s) => s.id))
+    // The chart is redrawn after the click: wait for the grouped series (two runs of one
+    // config become one mean with its band, beside the third run).
+    const seriesIds = () => page.evaluate(() => (globalThis as unknown as Win).__charts!['compare-accuracy']!.getOption().series.filter((s) => s).map((s) => s.id))
+    let groupId = await seriesIds()
+    for (let i = 0; i < 200 && groupId.filter((id) => !id.includes('|')).length !== 2; i++) {
+      await page.waitForTimeout(100)
+      groupId = await seriesIds()
+    }
     const mains = groupId.filter((id) => !id.includes('|'))
     expect(mains).toHaveLength(2)
     const mean = mains.find((id) => groupId.includes(`${id}|band`))
