@@ -4,14 +4,16 @@
 export const APOSTROPHE = 39
 export const CURLY_APOSTROPHE = 0x2019
 
-const ASCII_WORD = new Uint8Array(128)
-for (let c = 48; c <= 57; c++) ASCII_WORD[c] = 1
-for (let c = 65; c <= 90; c++) ASCII_WORD[c] = 1
-for (let c = 97; c <= 122; c++) ASCII_WORD[c] = 1
-
-/** 1 for the characters that end a sentence for matching: . ! ? ; : and newline. */
-export const BREAK = new Uint8Array(128)
-for (const ch of '.!?;:\n') BREAK[ch.charCodeAt(0)] = 1
+/**
+ * ASCII classes: 1 letter or digit, 2 break (the characters that end a sentence for matching:
+ * . ! ? ; : and newline), 4 apostrophe, 0 any other separator. Bit 0 is "word character".
+ */
+export const ASCII_CLASS = new Uint8Array(128)
+for (let c = 48; c <= 57; c++) ASCII_CLASS[c] = 1
+for (let c = 65; c <= 90; c++) ASCII_CLASS[c] = 1
+for (let c = 97; c <= 122; c++) ASCII_CLASS[c] = 1
+for (const ch of '.!?;:\n') ASCII_CLASS[ch.charCodeAt(0)] = 2
+ASCII_CLASS[APOSTROPHE] = 4
 
 const LETTER_OR_DIGIT = /^[\p{L}\p{N}]$/u
 // 0 = not yet known, 1 = not a word char, 2 = word char (BMP, lazily filled).
@@ -42,7 +44,7 @@ function astralIsWord(cp: number): boolean {
  */
 export function wordCharWidth(text: string, i: number, n: number): number {
   const c = text.charCodeAt(i)
-  if (c < 128) return ASCII_WORD[c]
+  if (c < 128) return ASCII_CLASS[c] & 1
   if (c >= 0xd800 && c <= 0xdbff) {
     if (i + 1 >= n) return 0
     const d = text.charCodeAt(i + 1)

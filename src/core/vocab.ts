@@ -1,4 +1,4 @@
-import { lowerUnit, normalizeSpan } from './chars'
+import { ASCII_CLASS, lowerUnit, normalizeSpan } from './chars'
 
 // FNV-1a over normalized code units. splitWords computes it while scanning, so looking a word
 // up costs one probe and no string allocation.
@@ -77,9 +77,8 @@ export class WordVocab {
     const scan = new Uint16Array(next * 128)
     for (let st = 0; st < next; st++) {
       for (let c = 0; c < 128; c++) {
-        const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)
         let to = 1
-        if (alnum) to = st === deadApos ? 0 : trie[st * 128 + (c >= 65 && c <= 90 ? c + 32 : c)]
+        if ((ASCII_CLASS[c] & 1) === 1) to = st === deadApos ? 0 : trie[st * 128 + (c >= 65 && c <= 90 ? c + 32 : c)]
         else if (c === 39) to = st === deadApos ? 0 : trie[st * 128 + c] || deadApos
         scan[st * 128 + c] = to
       }
