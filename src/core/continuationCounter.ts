@@ -249,7 +249,12 @@ export class ContinuationCounter {
       if (old[from] === 0) continue
       let slot = old[from + 2] & this.mask
       while (t[slot * SLOT] !== 0) slot = (slot + 1) & this.mask
-      t.set(old.subarray(from, from + SLOT), slot * SLOT)
+      // Field by field: a subarray per entry made growing cost more than the counting.
+      const at = slot * SLOT
+      t[at] = old[from]
+      t[at + 1] = old[from + 1]
+      t[at + 2] = old[from + 2]
+      t[at + 3] = old[from + 3]
     }
     this.slots = t
   }

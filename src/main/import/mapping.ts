@@ -70,6 +70,13 @@ function getPath(rec: Rec, path: string): unknown {
 export class FieldResolver {
   private readonly fixed = new Map<MapField, string>()
   private readonly open: MapField[]
+  /** Every default name of the fields still open. */
+  private openNames = new Set<string>()
+  // Whether the last record asked about holds any open field's name. Most records hold none
+  // (a verl line leaves eight fields open, over thirty names): one pass over the record's own
+  // keys then answers every open field, instead of a missed property read per name.
+  private lastRec: Rec | null = null
+  private lastHasOpen = false
   constructor(readonly user: FieldMapping, fields: readonly MapField[] = MAP_FIELDS) {
     this.open = []
     for (const f of fields) {
@@ -77,16 +84,28 @@ export class FieldResolver {
       if (u !== undefined) this.fixed.set(f, u)
       else this.open.push(f)
     }
+    this.openNames = new Set(this.open.flatMap((f) => DEFAULT_NAMES[f]))
   }
 
   get(rec: Rec, field: MapField): unknown {
     const path = this.fixed.get(field)
     if (path !== undefined) return getPath(rec, path)
-    if (!this.open.includes(field)) return undefined
+    if (rec !== this.lastRec) {
+      this.lastRec = rec
+      this.lastHasOpen = false
+      for (const k in rec) {
+        if (this.openNames.has(k)) {
+          this.lastHasOpen = true
+          break
+        }
+      }
+    }
+    if (!this.lastHasOpen || !this.open.includes(field)) return undefined
     for (const name of DEFAULT_NAMES[field]) {
       if (rec[name] !== undefined) {
         this.fixed.set(field, name)
         this.open.splice(this.open.indexOf(field), 1)
+        this.openNames = new Set(this.open.flatMap((f) => DEFAULT_NAMES[f]))
         return rec[name]
       }
     }

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { firstLines, hashFile, readLineChunks } from '../../src/main/import/lineChunks'
+import { tempDir } from '../helpers/tmp'
+
+const tmp = tempDir()
+afterAll(tmp.cleanup)
+
+function write(name: string, content: string | Buffer): string {
+  const p = join(tmp.dir, name)
+  writeFileSync(p, content)
+  return p
+}
+
+async function readAll(path: string, chunkBytes: number) {
+  const lines: string[] = []
+  const firsts: number[] = []
+  let last = 0
+  const hash = createHash('sha256')
+  for await (const c of readLineChunks(path, { chunkBytes, hash })) {
+    expect(c.firstLine).toBe(lines.length + 1)
+    expect(c.bytesDone).toBeGreaterThan(last)
+    last = c.bytesDone
+    firsts.push(c.firstLine)
+    lines.push(...c.lines)
+  }
+  return { lines, chunks: firsts.length, bytesDone: last, hash: hash.digest('hex') }
+}
+
+describe('readLineChunks', () => {
+  // Multi-byte characters (2, 3 and 4 bytes), a line far longer than the block, an empty line,
+  // CRLF endings and no newline at the end: every block size must give back the same lines.
+  const lines = ['{"a": "let’s try"}', '', 'x'.repeat(1000) + '€', '日本語のテキスト 🙂🙂', 'crlf line', 'last without newline']
+  const content = lines.slice(0, 4).join('\n') + '\n' + lines[4] + '\r\n' + lines[5]
+  const path = write('mixed.jsonl', content)
+  const bytes = Buffer.byteLength(content)
+
+  for (const chunkBytes of [1, 3, 7, 64, 1 << 20]) {
+    it(`gives every line whole with ${chunkBytes}-byte reads`, async () => {
+      const r = await readAll(path, chunkBytes)
+      expect(r.lines).toEqual(lines)
+      expect(r.bytesDone).toBe(bytes)
+      expect(r.hash).toBe(createHash('sha256').update(content).digest('hex'))
+      expect(r.hash).toBe(await hashFile(path))
+    })
+  }
+
+  it('drops a UTF-8 byte-order mark and reads an empty file as nothing', async () => {
+    const bom = write('bom.jsonl', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"x": 1}\n{"x": 2}\n')]))
+    expect((await readAll(bom, 4)).lines).toEqual(['{"x": 1}', '{"x": 2}'])
+    const empty = write('empty.jsonl', '')
+    expect(await readAll(empty, 8)).toMatchObject({ lines: [], chunks: 0 })
+  })
+
+  it('stops at an aborted signal and when the consumer leaves early', async () => {
+    const many = write('many.jsonl', Array.from({ length: 2000 }, (_, i) => `{"i": ${i}}`).join('\n'))
+    const ac = new AbortController()
+    let seen = 0
+    for await (const c of readLineChunks(many, { chunkBytes: 64, signal: ac.signal })) {
+      seen += c.lines.length
+      ac.abort()
+    }
+    expect(seen).toBeGreaterThan(0)
+    expect(seen).toBeLessThan(100)
+    expect(await firstLines(many, 3)).toEqual([
+      { line: 1, text: '{"i": 0}' },
+      { line: 2, text: '{"i": 1}' },
+      { line: 3, text: '{"i": 2}' }
+    ])
+  })
+})
