@@ -26,6 +26,7 @@ const data = join(root, '.bench-data')
 const small = join(data, 'verl200')
 const big = join(data, 'verl1g')
 const onlyBig = argv.includes('--only-big')
+const skipBig = argv.includes('--skip-big')
 
 function dirBytes(dir: string): number {
   return readdirSync(dir).filter((f) => f.endsWith('.jsonl')).reduce((s, f) => s + statSync(join(dir, f)).size, 0)
@@ -41,7 +42,7 @@ function generate(out: string, steps: number, perStep: number, seed: number): Pr
 async function ensureData(): Promise<void> {
   const jobs: Promise<void>[] = []
   const needSmall = !onlyBig && !existsSync(join(small, '20.jsonl'))
-  const needBig = !argv.includes('--skip-big') && !existsSync(join(big, '100.jsonl'))
+  const needBig = !skipBig && !existsSync(join(big, '100.jsonl'))
   if ((needSmall || needBig) && !existsSync(gen)) throw new Error(`${gen} is missing: pass --gen PATH/gen_verl_dump.py`)
   if (needSmall) {
     console.log(`generating ${small} (about 200 MB) ...`)
@@ -153,7 +154,7 @@ async function main(): Promise<void> {
   if (!onlyBig) row('hicra import', mb200, await measure([...hicra, 'import', small, '--db', join(dbDir, 'w200.db'), '--sg', sg]), '')
   let imRate: number | null = null
   let imRss: number | null = null
-  if (existsSync(join(big, '100.jsonl'))) {
+  if (!skipBig && existsSync(join(big, '100.jsonl'))) {
     const mb1g = dirBytes(big) / 1e6
     const im = await measure([...hicra, 'import', big, '--db', join(dbDir, 'w1g.db'), '--sg', sg])
     imRate = row('hicra import (1 GB)', mb1g, im, '≥ 40 MB/s, RSS < 400 MB')
