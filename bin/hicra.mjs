@@ -22,6 +22,13 @@ function bundleIsFresh() {
   return true
 }
 
+// \`hicra export RUN | head\`: the reader closing the pipe ends the command quietly, as it does
+// for Unix tools, instead of with an unhandled EPIPE stack trace.
+process.stdout.on('error', (e) => {
+  if (e.code === 'EPIPE') process.exit(0)
+  throw e
+})
+
 let main
 if (bundleIsFresh()) ({ main } = await import(pathToFileURL(bundle).href))
 else {

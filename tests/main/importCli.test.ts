@@ -124,4 +124,15 @@ describe('hicra analyze and export', () => {
     await expect(hicra('export', '1', '--db', db, '--format', 'xml')).rejects.toMatchObject({ code: 2 })
     await expect(hicra('import', join(FIX, 'verl'), '--db', db, '--map', 'nonsense')).rejects.toMatchObject({ code: 2 })
   })
+
+  it('a reader that closes the pipe early (| head) ends the command quietly', async () => {
+    const child = spawn(process.execPath, [bin, 'analyze', join(FIX, 'verl'), '--sg', SG, '--json'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Closed before the first write: that write fails with EPIPE whatever its size.
+    child.stdout!.destroy()
+    let stderr = ''
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()))
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)))
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/)
+    expect(code).toBe(0)
+  })
 })
