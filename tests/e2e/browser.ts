@@ -7,6 +7,11 @@ export const projectRoot = resolve(__dirname, '..', '..')
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 export const hasChromium = existsSync(CHROMIUM)
 export const hasBuild = existsSync(join(projectRoot, 'out', 'renderer', 'index.html'))
+// Outside CI the browser tests skip without Chromium or a build; in CI (.ci/run installs
+// Chromium and npm test builds) a missing one is a failure, never a quietly smaller suite.
+if (process.env.CI && (!hasChromium || !hasBuild)) {
+  throw new Error(`CI: the browser tests need ${hasChromium ? 'the build (out/renderer; npm run build)' : `Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`}`)
+}
 
 /** Debian's Chromium, headless, with the flags this sandboxed, offline machine needs. */
 export function launchChromium(): Promise<Browser> {
