@@ -4,10 +4,13 @@
 // newer than every source file, and tsx otherwise. Packages stay external (node_modules), so
 // native modules and the tfjs backends load as they do from source.
 import { build } from 'esbuild'
+import { rmSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+// Chunk names change with their content: without a clean folder, old ones pile up.
+rmSync(join(root, 'out', 'cli'), { recursive: true, force: true })
 await build({
   absWorkingDir: root,
   entryPoints: {

@@ -1,5 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { UsageError } from './command'
+import { parseMapArgs } from '../main/import/mapping'
+import { IMPORT_FORMATS, type ImportFormat } from '../main/import/sources'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
@@ -17,4 +19,21 @@ export function intOption(value: string | undefined, name: string, min = 0, max 
   const n = Number(value)
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got '${value}'`)
   return n
+}
+
+/** --format of import and analyze. */
+export function formatOption(v: string | undefined): ImportFormat | undefined {
+  if (v === undefined) return undefined
+  if (!(IMPORT_FORMATS as readonly string[]).includes(v)) throw new UsageError(`--format must be one of ${IMPORT_FORMATS.join(', ')}, got '${v}'`)
+  return v as ImportFormat
+}
+
+/** --map FIELD=NAME pairs of import and analyze. */
+export function mapOption(v: string[] | undefined): Record<string, string> | undefined {
+  if (!v || v.length === 0) return undefined
+  try {
+    return parseMapArgs(v)
+  } catch (e) {
+    throw new UsageError((e as Error).message)
+  }
 }

@@ -136,3 +136,13 @@ describe('hicra analyze and export', () => {
     expect(code).toBe(0)
   })
 })
+
+describe('hicra itself', () => {
+  it('--help lists every command; an unknown one is a usage error that lists them too', async () => {
+    const { stdout } = await hicra('--help')
+    for (const name of ['serve', 'runs', 'import', 'analyze', 'export', 'sg', 'errors', 'train']) expect(stdout).toMatch(new RegExp(`^  ${name} +\\S`, 'm'))
+    const bad = await hicra('nonsense').catch((e: { code: number; stderr: string }) => e)
+    expect(bad).toMatchObject({ code: 2 })
+    expect((bad as { stderr: string }).stderr).toMatch(/unknown command 'nonsense'[\s\S]*  analyze +SPEC metrics/)
+  })
+})

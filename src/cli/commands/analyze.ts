@@ -1,11 +1,10 @@
 import type { Command } from '../command'
 import { UsageError } from '../command'
-import { intOption, parse } from '../args'
+import { formatOption, intOption, mapOption, parse } from '../args'
 import { table } from '../format'
 import { analyzeFiles } from '../../main/import/analyze'
 import { resolveSg } from '../../main/import/sgResolve'
 import { readTokenizer } from '../../main/import/tokenizer'
-import { formatOption, mapOption } from './import'
 
 export const analyzeCommand: Command = {
   name: 'analyze',

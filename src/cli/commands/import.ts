@@ -1,29 +1,13 @@
 import { basename } from 'node:path'
 import type { Command } from '../command'
 import { UsageError } from '../command'
-import { parse } from '../args'
+import { formatOption, mapOption, parse } from '../args'
 import { defaultDbPath } from '../paths'
 import { withBackend, call } from '../client'
 import { humanBytes, progressLine } from '../format'
 import { importResult, type ImportSummary } from '../../main/import/importer'
-import { parseMapArgs, MAP_FIELDS } from '../../main/import/mapping'
-import { IMPORT_FORMATS, type ImportFormat } from '../../main/import/sources'
+import { MAP_FIELDS } from '../../main/import/mapping'
 import type { JobProgress } from '../../shared/api/jobs'
-
-export function formatOption(v: string | undefined): ImportFormat | undefined {
-  if (v === undefined) return undefined
-  if (!(IMPORT_FORMATS as readonly string[]).includes(v)) throw new UsageError(`--format must be one of ${IMPORT_FORMATS.join(', ')}, got '${v}'`)
-  return v as ImportFormat
-}
-
-export function mapOption(v: string[] | undefined): Record<string, string> | undefined {
-  if (!v || v.length === 0) return undefined
-  try {
-    return parseMapArgs(v)
-  } catch (e) {
-    throw new UsageError((e as Error).message)
-  }
-}
 
 /** A progress bar on stderr: redrawn in place on a terminal, a line every few seconds otherwise. */
 export function progressPrinter(label: string): { update(p: JobProgress): void; end(): void } {
