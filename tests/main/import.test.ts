@@ -1,3 +1,4 @@
+import { lengthUnit } from '../../src/renderer/src/lib/runPanels'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -58,6 +59,11 @@ describe('import: verl dump with bad lines', () => {
     const run = t.backend.ctx.store.runs.detail(s.runId!)!
     expect(run.status).toBe('imported')
     expect(run.rollouts).toBe(6)
+    // No token data in a verl dump: length counts words, and the chart's axis says so.
+    expect(s.tokenRollouts).toBe(0)
+    expect(lengthUnit(run)).toBe('words')
+    expect(lengthUnit({ kind: 'train' })).toBe('tokens')
+    expect(lengthUnit({ kind: 'import', source: { summary: { rollouts: 6, tokenRollouts: 2 } } })).toBe('tokens or words')
     expect(run.sgSetId).not.toBeNull()
     expect(count('SELECT count(*) FROM import_files WHERE run_id = ?', s.runId)).toBe(2)
     const job = t.backend.ctx.store.jobs.get(s.jobId)!
@@ -145,7 +151,9 @@ describe('import: verl dump with bad lines', () => {
 describe('import: JSONL with a field mapping and token data', () => {
   it('uses --map (dotted paths too), stores token BLOBs, planning masks, truth labels; saves the mapping', async () => {
     const s = await importAll({ paths: [join(FIX, 'mapped.jsonl')], sg: SG, mapping: { step: 'iter', prompt_id: 'meta.problem' }, name: 'mapped' })
-    expect(s).toMatchObject({ format: 'jsonl', rollouts: 6, steps: 2, skippedLines: 0 })
+    expect(s).toMatchObject({ format: 'jsonl', rollouts: 6, tokenRollouts: 6, steps: 2, skippedLines: 0 })
+    const detail = t.backend.ctx.store.runs.detail(s.runId!)!
+    expect(lengthUnit(detail)).toBe('tokens')
     expect(s.mapping.record).toMatchObject({ step: 'iter', prompt_id: 'meta.problem', response: 'completion', score: 'reward', tokens: 'tokens', error_type: 'error_type' })
     const run = t.backend.ctx.store.runs.detail(s.runId!)!
     expect(run.name).toBe('mapped')

@@ -146,7 +146,7 @@ export async function startImport(ctx: BackendContext, req: ImportRequest): Prom
   if (p.files.length === 0) {
     // Every file is in the workspace already: nothing to write.
     const existing = p.done[0]!.runId!
-    const job = ctx.jobs.run('import', { runId: existing, unit: 'bytes', total: 0, params: { paths: p.paths } }, async () => summary(p, null, existing, new BadLines(), 0, 0, t0, { record: p.mapping, rollout: {} }))
+    const job = ctx.jobs.run('import', { runId: existing, unit: 'bytes', total: 0, params: { paths: p.paths } }, async () => summary(p, null, existing, new BadLines(), 0, 0, 0, t0, { record: p.mapping, rollout: {} }))
     remember(job.jobId, job.done)
     return { jobId: job.jobId, runId: existing, done: job.done }
   }
@@ -237,6 +237,8 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
   hashes: Set<string>, bad: BadLines): Promise<ImportSummary> {
   const db = ctx.store.db
   let rollouts = 0
+  let tokenRollouts = 0
+  const fileTokenRows = new Map<number, number>()
   const threads = importThreads(p, total)
   const source = threads > 1
     ? readRowsParallel(p.files, p.sg.phrases, p.mapping, p.req.tokenizer ? resolve(p.req.tokenizer) : null, threads, job.signal)
@@ -254,6 +256,10 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
         list.push(range)
       }
       rollouts += ev.rows.length
+      let withTokens = 0
+      for (const r of ev.rows) if (r.nTokens !== null) withTokens++
+      tokenRollouts += withTokens
+      fileTokenRows.set(ev.file, (fileTokenRows.get(ev.file) ?? 0) + withTokens)
       bad.add(ev.bad)
       job.progress(ev.bytes, total, `${rollouts.toLocaleString('en-US')} rollouts`)
     } else if (ev.type === 'fileEnd') {
@@ -265,6 +271,7 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
           for (const [a, b] of idRanges.get(ev.file) ?? []) del.run(runId, a, b)
         })()
         rollouts -= ev.rows
+        tokenRollouts -= fileTokenRows.get(ev.file) ?? 0
         p.done.push({ path: f.path, size: f.size, status: 'duplicate', lines: ev.lines, rollouts: 0, skipped: 0 })
         continue
       }
@@ -286,7 +293,7 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
     raw = raw.map((x) => (fixed.has(x.step) ? { step: x.step, metrics: fixed.get(x.step)! } : x))
   }
   const steps = withRelativePerplexity(raw)
-  const s = summary(p, runId, null, bad, rollouts, steps.length, t0, mapping)
+  const s = summary(p, runId, null, bad, rollouts, tokenRollouts, steps.length, t0, mapping)
   db.transaction(() => {
     ctx.store.metrics.append(runId, metricPoints(steps))
     const source = { format: p.format, paths: p.paths, mapping: p.req.mapping ?? p.mapping, resolvedMapping: s.mapping,
@@ -308,7 +315,7 @@ export function metricPoints(steps: readonly StepRow[]): { step: number; key: st
   return out
 }
 
-function summary(p: Plan, runId: number | null, already: number | null, bad: BadLines, rollouts: number, steps: number, t0: number,
+function summary(p: Plan, runId: number | null, already: number | null, bad: BadLines, rollouts: number, tokenRollouts: number, steps: number, t0: number,
   mapping: ImportSummary['mapping']): ImportSummary {
   const order = new Map(p.paths.map((x, i) => [x, i]))
   const files = [...p.done].sort((a, b) => (order.get(a.path) ?? 0) - (order.get(b.path) ?? 0) || a.path.localeCompare(b.path))
@@ -319,6 +326,7 @@ function summary(p: Plan, runId: number | null, already: number | null, bad: Bad
     sg: p.sg.name,
     files,
     rollouts,
+    tokenRollouts,
     steps,
     bytes: p.files.reduce((s, f) => s + f.size, 0),
     skippedLines: files.reduce((s, f) => s + f.skipped, 0),

@@ -42,6 +42,8 @@ export interface ImportSummary {
   sg: string
   files: ImportFileSummary[]
   rollouts: number
+  /** Rollouts stored with token spans: their `length` counts tokens, the others' words (SPEC §4). */
+  tokenRollouts: number
   steps: number
   bytes: number
   skippedLines: number

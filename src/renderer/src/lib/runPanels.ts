@@ -14,9 +14,27 @@ export interface PanelSpec {
   id: string
   title: string
   lines: PanelLine[]
-  yNames?: string[]
+  /** Axis names, left then right; a function where they depend on the run. */
+  yNames?: string[] | ((run: RunLike) => string[])
   /** Why a run has none of the panel's metrics (shown instead of an empty chart). */
   missing: (run: { kind: string }) => string
+}
+
+export interface RunLike {
+  kind: string
+  source?: unknown
+}
+
+/**
+ * What a run's `length` counts (SPEC §4: tokens where the rollouts carry token spans, else words):
+ * the trainer always has tokens; an import's summary says how many rollouts came with spans.
+ */
+export function lengthUnit(run: RunLike): string {
+  if (run.kind !== 'import') return 'tokens'
+  const s = (run.source as { summary?: { rollouts?: unknown; tokenRollouts?: unknown } } | null | undefined)?.summary
+  // Imports made before the summary counted them.
+  if (typeof s?.tokenRollouts !== 'number' || typeof s.rollouts !== 'number') return 'tokens or words'
+  return s.tokenRollouts === s.rollouts ? 'tokens' : s.tokenRollouts === 0 ? 'words' : 'tokens or words'
 }
 
 const PLANNING = '#D55E00'
@@ -62,7 +80,7 @@ export const RUN_PANELS: PanelSpec[] = [
       { key: 'accuracy', label: 'accuracy', color: '#009E73' },
       { key: 'length', label: 'response length', color: '#CC79A7', yAxis: 1 }
     ],
-    yNames: ['accuracy', 'tokens'],
+    yNames: (run) => ['accuracy', lengthUnit(run)],
     missing: () => 'This run has no accuracy or response length: they come from its responses (text and correctness), and none is stored yet.'
   },
   { id: 'loss', title: 'Loss', lines: [{ key: 'loss', label: 'loss', color: ALL }], missing: trainerOnly('the loss') },
