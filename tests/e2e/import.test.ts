@@ -39,6 +39,7 @@ describe.skipIf(!hasChromium || !hasBuild)('import dialog in Chromium', () => {
     const text = (await summary.textContent()) ?? ''
     expect(text).toContain('Imported 6 rollouts over 2 steps')
     expect(text).toContain('1.jsonl:3: malformed JSON')
+    expect(await page.getByTestId('import-token-note').textContent()).toMatch(/No token data: length counts words/)
     await page.locator('[data-testid^="run-row-"]').first().waitFor()
     expect(await page.getByTestId('run-name').first().textContent()).toBe('verl')
   })

@@ -84,6 +84,7 @@ describe('hicra import interrupted mid-way', () => {
 
     const { stdout } = await hicra('import', dump, '--db', db, '--sg', SG)
     expect(stdout).toMatch(new RegExp(`imported ${good.toLocaleString('en-US')} rollouts over 6 steps`))
+    expect(stdout).toMatch(/No token data: length counts words/)
     expect(stdout).toMatch(/skipped 12 lines \(12 malformed JSON\)/)
     const d = new Database(db, { readonly: true })
     try {

@@ -8,6 +8,7 @@ import { humanBytes, progressLine } from '../format'
 import { importResult, type ImportSummary } from '../../main/import/importer'
 import { MAP_FIELDS } from '../../main/import/mapping'
 import type { JobProgress } from '../../shared/api/jobs'
+import { tokenNote } from '../../shared/tokenNote'
 
 /** A progress bar on stderr: redrawn in place on a terminal, a line every few seconds otherwise. */
 export function progressPrinter(label: string): { update(p: JobProgress): void; end(): void } {
@@ -48,15 +49,8 @@ export function printSummary(s: ImportSummary, runName: string | null): void {
     const more = Object.values(s.skippedByKind).reduce((a, b) => a + b, 0) - s.bad.length
     if (more > 0) console.log(`  … and ${more} more`)
   } else console.log('skipped 0 lines')
-  console.log(tokenLine(s.tokenRollouts, s.rollouts))
+  console.log(tokenNote(s.tokenRollouts, s.rollouts))
   for (const n of s.notes) console.log(`note: ${n}`)
-}
-
-/** Whether `length` counts tokens or words, and whether token-level metrics can exist. */
-export function tokenLine(withTokens: number, rollouts: number): string {
-  if (withTokens === rollouts) return 'token spans for every rollout: length counts tokens'
-  if (withTokens === 0) return 'no token data: length counts words; token-level metrics need tokens or token_offsets in the records (--map) or --tokenizer tokenizer.json'
-  return `token spans for ${withTokens.toLocaleString('en-US')} of ${rollouts.toLocaleString('en-US')} rollouts: length counts tokens for those, words for the rest`
 }
 
 export const importCommand: Command = {
