@@ -24,6 +24,12 @@ describe('electron-vite build', () => {
     const preload = readFileSync(join(out, 'preload', 'index.cjs'), 'utf8')
     const exposed = [...preload.matchAll(/exposeInMainWorld\(\s*["'](\w+)["']/g)].map((m) => m[1])
     expect(exposed).toEqual(['api'])
+    // The bridge's IPC channels, each handled by the main process (and no other).
+    const invoked = [...preload.matchAll(/ipcRenderer\.invoke\(\s*["']([\w:]+)["']/g)].map((m) => m[1]).sort()
+    expect(invoked).toEqual(['api:invoke', 'dialog:pick'])
+    const main = readFileSync(join(out, 'main', 'index.js'), 'utf8')
+    const handled = [...main.matchAll(/ipcMain\.handle\(\s*["']([\w:]+)["']/g)].map((m) => m[1]).sort()
+    expect(handled).toEqual(invoked)
   })
 
   it('ships a strict Content-Security-Policy with the renderer', () => {

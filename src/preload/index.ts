@@ -1,5 +1,6 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
 import type { ApiResult } from '../shared/errors'
+import type { PickRequest } from '../shared/pick'
 
 /**
  * The renderer's only door to the back end: `window.api.invoke(channel, request)` and
@@ -16,6 +17,10 @@ const api = {
     }
     ipcRenderer.on('api:event', wrapped)
     return () => ipcRenderer.removeListener('api:event', wrapped)
+  },
+  /** The native open dialog: chosen absolute paths, [] when dismissed. */
+  pickPaths(req: PickRequest): Promise<string[]> {
+    return ipcRenderer.invoke('dialog:pick', req) as Promise<string[]>
   }
 }
 

@@ -6,6 +6,7 @@ import { tempDir } from '../helpers/tmp'
 
 // The Import dialog of the Runs view in Chromium against `hicra serve`: preview, import, summary.
 const tmp = tempDir()
+afterAll(() => tmp.cleanup())
 const FIX = join(projectRoot, 'tests', 'fixtures', 'import')
 let served: Served
 let browser: Browser
@@ -20,7 +21,6 @@ describe.skipIf(!hasChromium || !hasBuild)('import dialog in Chromium', () => {
   afterAll(async () => {
     await browser?.close()
     await served?.stop()
-    tmp.cleanup()
   })
 
   it('previews a verl folder, imports it with progress, and lists the skipped lines', async () => {
@@ -55,5 +55,76 @@ describe.skipIf(!hasChromium || !hasBuild)('import dialog in Chromium', () => {
     await page.getByTestId('import-start').click()
     await page.getByTestId('import-error').waitFor()
     expect(await page.getByTestId('import-error').textContent()).toContain('does not exist')
+  })
+})
+
+// The desktop app's path: the renderer talks to `window.api` (the preload's bridge) instead of
+// HTTP, and the import dialog offers the native file dialog. Electron cannot run here, so the page
+// gets a stand-in bridge before its scripts load: calls go to the same served API, pushed events
+// come from its event stream, and pickPaths answers as the native dialog would.
+describe.skipIf(!hasChromium || !hasBuild)('import dialog with the desktop bridge (window.api)', () => {
+  let server: Served
+  let chromium: Browser
+  let bridged: Page
+  let plain: Page
+  beforeAll(async () => {
+    server = await startServe(join(tmp.dir, 'bridge-e2e.db'))
+    chromium = await launchChromium()
+    plain = await chromium.newPage()
+    bridged = await chromium.newPage()
+    await bridged.addInitScript(({ answers }) => {
+      // Runs in the page (tests are type-checked without the DOM library, hence globalThis).
+      const w = globalThis as unknown as { api: unknown; picks: unknown[]; location: { search: string } }
+      const token = new URLSearchParams(w.location.search).get('token') ?? ''
+      let events: EventSource | null = null
+      w.picks = []
+      w.api = {
+        async invoke(channel: string, req: unknown) {
+          const res = await fetch(`/api/${channel}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(req ?? {}) })
+          return res.json()
+        },
+        on(event: string, listener: (p: unknown) => void) {
+          events ??= new EventSource(`/api/events?token=${token}`)
+          const h = (e: Event) => listener(JSON.parse((e as unknown as { data: string }).data))
+          events.addEventListener(event, h)
+          return () => events!.removeEventListener(event, h)
+        },
+        async pickPaths(req: { kind: string }) {
+          w.picks.push(req)
+          return (answers as Record<string, string[]>)[req.kind] ?? []
+        }
+      }
+    }, { answers: { folders: [join(FIX, 'checkpoints')], file: [join(FIX, 'sg.json')], files: [] } })
+  })
+  afterAll(async () => {
+    await chromium?.close()
+    await server?.stop()
+  })
+
+  it('fills paths and the SG file from the native dialog and imports through the bridge', async () => {
+    await bridged.goto(server.url)
+    await bridged.getByTestId('import-open').click()
+    await bridged.getByTestId('import-add-folders').click()
+    await expect.poll(() => bridged.getByTestId('import-paths').inputValue()).toBe(join(FIX, 'checkpoints'))
+    // Picking the same folder again does not list it twice; a dismissed dialog changes nothing.
+    await bridged.getByTestId('import-add-folders').click()
+    await bridged.getByTestId('import-add-files').click()
+    await bridged.getByTestId('import-pick-sg').click()
+    await expect.poll(() => bridged.getByTestId('import-sg').inputValue()).toBe(join(FIX, 'sg.json'))
+    expect(await bridged.getByTestId('import-paths').inputValue()).toBe(join(FIX, 'checkpoints'))
+    const picks = await bridged.evaluate(() => (globalThis as unknown as { picks: { kind: string }[] }).picks.map((p) => p.kind))
+    expect(picks).toEqual(['folders', 'folders', 'files', 'file'])
+    await bridged.getByTestId('import-start').click()
+    const summary = bridged.getByTestId('import-summary')
+    await summary.waitFor()
+    expect(await summary.textContent()).toMatch(/Imported \d+ rollouts over 3 steps/)
+  })
+
+  it('a browser tab (no bridge) shows no Browse buttons', async () => {
+    await plain.goto(server.url)
+    await plain.getByTestId('import-open').click()
+    await plain.getByTestId('import-paths').waitFor()
+    expect(await plain.getByTestId('import-add-files').count()).toBe(0)
+    expect(await plain.getByTestId('import-pick-sg').count()).toBe(0)
   })
 })

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { createBackend, type Backend } from '../backend'
 import { CONTENT_SECURITY_POLICY } from '../server/static'
 import { StoreError } from '../store'
+import { checkPickRequest, dialogProperties } from '../../shared/pick'
 
 // The only folder that imports 'electron': it wires the shared back end to IPC and owns the window.
 
@@ -82,6 +83,15 @@ void app.whenReady().then(() => {
     }
     if (typeof channel !== 'string') return { ok: false, error: { code: 'unknown_channel', message: 'channel must be a string' } }
     return b.invoke(channel, req)
+  })
+  // The import dialog's Browse buttons: paths on this machine, which the back end reads.
+  ipcMain.handle('dialog:pick', async (event, raw: unknown) => {
+    if (!isOurFrame(event.senderFrame?.url)) throw new Error('IPC from an unknown frame was refused')
+    const req = checkPickRequest(raw)
+    const win = BrowserWindow.fromWebContents(event.sender)
+    const opts = { title: req.title, filters: req.filters, properties: dialogProperties(req.kind) }
+    const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts)
+    return r.canceled ? [] : r.filePaths
   })
   b.ctx.events.onAny((name, payload) => {
     for (const win of BrowserWindow.getAllWindows()) {

@@ -1,5 +1,6 @@
 /// <reference types="vite/client" />
 import type { ApiResult } from '../../shared/errors'
+import type { PickRequest } from '../../shared/pick'
 
 declare module '*.vue' {
   import type { DefineComponent } from 'vue'
@@ -13,6 +14,8 @@ declare global {
     api?: {
       invoke(channel: string, req: unknown): Promise<ApiResult<unknown>>
       on(event: string, listener: (payload: unknown) => void): () => void
+      /** The native open dialog (chosen paths; [] when dismissed). */
+      pickPaths?(req: PickRequest): Promise<string[]>
     }
   }
 }
