@@ -120,6 +120,13 @@ describe.skipIf(!hasChromium || !hasBuild)('import dialog with the desktop bridg
     expect(await summary.textContent()).toMatch(/Imported \d+ rollouts over 3 steps/)
   })
 
+  it('Strategic Grams → Evaluate adds folders from the native dialog', async () => {
+    await bridged.goto(server.url + '#/grams')
+    await bridged.getByTestId('sg-tab-eval').click()
+    await bridged.getByTestId('sg-eval-add-folders').click()
+    await expect.poll(() => bridged.getByTestId('sg-eval-dirs').inputValue()).toBe(join(FIX, 'checkpoints'))
+  })
+
   it('a browser tab (no bridge) shows no Browse buttons', async () => {
     await plain.goto(server.url)
     await plain.getByTestId('import-open').click()
