@@ -1,5 +1,6 @@
-import { lengthUnit } from '../../src/renderer/src/lib/runPanels'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { gzipSync } from 'node:zlib'
+import { lengthUnit } from '../../src/renderer/src/lib/runPanels'
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { compileMatcher, loadTokenizer, parseSgSetJson, planningMask, RelativePerplexityTracker, StepMetricsAccumulator, tokenSpansFromStrings, tokenSpansFromTokenizer } from '../../src/core'
@@ -286,5 +287,31 @@ describe('import: cancel and invalid arguments', () => {
     expect(p.mapping.record).toMatchObject({ response: 'output', score: 'score', correct: 'acc', prompt: 'input' })
     expect(p.sample).toHaveLength(2)
     expect(p.bad.map((b) => b.line)).toEqual([3])
+  })
+})
+
+describe('import: gzip-compressed dumps', () => {
+  it('reads a folder of <step>.jsonl.gz as verl, with the same metrics and bad lines as the plain files', async () => {
+    const dir = join(t.dir, 'verl-gz')
+    mkdirSync(dir)
+    for (const step of [1, 2]) writeFileSync(join(dir, `${step}.jsonl.gz`), gzipSync(readFileSync(join(FIX, 'verl', `${step}.jsonl`))))
+    const plain = await analyzeFiles({ paths: [join(FIX, 'verl')], phrases })
+    const gz = await analyzeFiles({ paths: [dir], phrases })
+    expect(gz.format).toBe('verl')
+    expect(gz.steps).toEqual(plain.steps)
+    expect(gz.bad.first.map((b) => `${b.file}:${b.line}:${b.kind}`)).toEqual(['1.jsonl.gz:3:malformed JSON', '2.jsonl.gz:2:missing field', '2.jsonl.gz:3:wrong type'])
+    const s = await importAll({ paths: [dir], sg: SG, name: 'gz' })
+    expect(s).toMatchObject({ format: 'verl', rollouts: 6, steps: 2, skippedLines: 3 })
+    expect(s.files.map((f) => f.status)).toEqual(['imported', 'imported'])
+  })
+
+  it('leaves out a compressed copy that sits beside its plain file, and says so', async () => {
+    const dir = join(t.dir, 'verl-both')
+    mkdirSync(dir)
+    for (const step of [1, 2]) copyFileSync(join(FIX, 'verl', `${step}.jsonl`), join(dir, `${step}.jsonl`))
+    writeFileSync(join(dir, '2.jsonl.gz'), gzipSync(readFileSync(join(FIX, 'verl', '2.jsonl'))))
+    const r = await analyzeFiles({ paths: [dir], phrases })
+    expect(r.rollouts).toBe(6)
+    expect(r.notes).toContain('left out 2.jsonl.gz: 2.jsonl beside it holds the same rollouts')
   })
 })

@@ -1,4 +1,7 @@
-import { open } from 'node:fs/promises'
+import { createReadStream } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { createGunzip } from 'node:zlib'
 import { createHash, type Hash } from 'node:crypto'
 
 /** A run of whole lines read from one file. */
@@ -6,59 +9,102 @@ export interface LineChunk {
   lines: string[]
   /** 1-based line number of lines[0] in the file. */
   firstLine: number
-  /** Bytes of the file consumed so far (through the end of this chunk's last line). */
+  /**
+   * Bytes of the file consumed so far: through the end of this chunk's last line; for a gzip
+   * file, the compressed bytes read so far (the file's size at its last chunk).
+   */
   bytesDone: number
 }
 
 export interface ReadOptions {
   chunkBytes?: number
   signal?: AbortSignal
-  /** Fed every byte of the file in order (content hash while streaming). */
+  /** Fed every byte of the file in order (content hash while streaming; gzip files: as stored). */
   hash?: Hash
 }
 
 const DEFAULT_CHUNK = 1 << 20
 
+/** A block of the file's (decompressed) bytes, valid until the next one is asked for. */
+interface Block {
+  bytes: Buffer
+  /** Bytes of the file itself read so far. */
+  fileBytes: number
+}
+
+/** Whether a file starts with the gzip magic bytes (rollout dumps are often kept compressed). */
+async function isGzip(fh: FileHandle): Promise<boolean> {
+  const head = Buffer.alloc(2)
+  const { bytesRead } = await fh.read(head, 0, 2, 0)
+  return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b
+}
+
 /**
- * Streams a file as chunks of whole lines in constant memory. The next block of the file is read
- * while the consumer works on the lines just yielded (on one thread, waiting for each read cost
- * about 5% of an analysis), into a block buffer of `chunkBytes`; its bytes join the partial line
- * left over in the line buffer (grown only for a single line longer than what it holds). Lines
- * are cut at newline bytes, so a UTF-8 character never straddles two decodes. `\r\n` endings are
- * accepted.
+ * A plain file's blocks. The next block is read while the consumer works on the lines of this one
+ * (on one thread, waiting for each read cost about 5% of an analysis): two block buffers in turn.
+ */
+async function* plainBlocks(fh: FileHandle, size: number, hash: Hash | undefined): AsyncGenerator<Block> {
+  let cur = Buffer.allocUnsafe(size)
+  let next = Buffer.allocUnsafe(size)
+  let position = 0
+  // Closing the handle (the caller's finally) waits for a read still in flight.
+  let pending = fh.read(cur, 0, size, 0)
+  for (;;) {
+    const { bytesRead } = await pending
+    if (bytesRead === 0) return
+    position += bytesRead
+    pending = fh.read(next, 0, size, position)
+    hash?.update(cur.subarray(0, bytesRead))
+    yield { bytes: cur.subarray(0, bytesRead), fileBytes: position }
+    const t = cur
+    cur = next
+    next = t
+  }
+}
+
+/** A gzip file's decompressed blocks, streamed (zlib works on its own thread meanwhile). */
+async function* gzipBlocks(path: string, size: number, hash: Hash | undefined): AsyncGenerator<Block> {
+  const raw = createReadStream(path, { highWaterMark: size })
+  const gunzip = createGunzip({ chunkSize: Math.max(64, Math.min(size, 1 << 20)) })
+  let fileBytes = 0
+  raw.on('data', (b: string | Buffer) => {
+    fileBytes += b.length
+    hash?.update(b)
+  })
+  raw.on('error', (e) => gunzip.destroy(e))
+  raw.pipe(gunzip)
+  try {
+    for await (const out of gunzip as AsyncIterable<Buffer>) yield { bytes: out, fileBytes }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') {
+      throw new Error(`${basename(path)}: the gzip data is ${code === 'Z_BUF_ERROR' ? 'truncated' : 'corrupt'} (${(e as Error).message})`)
+    }
+    throw e
+  } finally {
+    raw.destroy()
+    gunzip.destroy()
+  }
+}
+
+/**
+ * Streams a file, plain or gzip-compressed (told by its first bytes, not its name), as chunks of
+ * whole lines in constant memory: blocks join the partial line left over in one line buffer (grown
+ * only for a single line longer than it holds), and lines are cut at newline bytes, so a UTF-8
+ * character never straddles two decodes. `\r\n` endings and a byte-order mark are accepted.
  */
 export async function* readLineChunks(path: string, opts: ReadOptions = {}): AsyncGenerator<LineChunk> {
   const fh = await open(path, 'r')
   try {
-    const block = Buffer.allocUnsafe(opts.chunkBytes ?? DEFAULT_CHUNK)
-    let buf = Buffer.allocUnsafe(block.length * 2)
+    const size = opts.chunkBytes ?? DEFAULT_CHUNK
+    const gz = await isGzip(fh)
+    const blocks = gz ? gzipBlocks(path, size, opts.hash) : plainBlocks(fh, size, opts.hash)
+    let buf = Buffer.allocUnsafe(size * 2)
     let filled = 0
-    let position = 0
     let consumed = 0
     let lineNo = 1
-    let eof = false
-    // Closing the handle (finally) waits for a read still in flight.
-    let pending = fh.read(block, 0, block.length, 0)
-    while (!eof) {
-      if (opts.signal?.aborted) return
-      const { bytesRead } = await pending
-      if (bytesRead === 0) eof = true
-      else {
-        if (filled + bytesRead > buf.length) {
-          // A line longer than the buffer holds: grow it (the only growth there is).
-          const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, filled + bytesRead))
-          buf.copy(bigger, 0, 0, filled)
-          buf = bigger
-        }
-        block.copy(buf, filled, 0, bytesRead)
-        opts.hash?.update(buf.subarray(filled, filled + bytesRead))
-        filled += bytesRead
-        position += bytesRead
-        pending = fh.read(block, 0, block.length, position)
-      }
-      const end = eof ? filled : buf.lastIndexOf(10, filled - 1) + 1
-      if (end === 0 && !eof) continue
-      if (eof && filled === 0) break
+    let fileBytes = 0
+    const cut = (end: number): string[] => {
       // Each line is decoded on its own: one non-ASCII character in a chunk decoded whole would
       // make every line of it a two-byte string, slowing JSON.parse and every scan after it.
       const lines: string[] = []
@@ -73,10 +119,33 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
         pos = nl + 1
       }
       consumed += end
-      yield { lines, firstLine: lineNo, bytesDone: consumed }
+      return lines
+    }
+    for await (const block of blocks) {
+      if (opts.signal?.aborted) return
+      const n = block.bytes.length
+      if (filled + n > buf.length) {
+        // A line longer than the buffer holds: grow it (the only growth there is).
+        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, filled + n))
+        buf.copy(bigger, 0, 0, filled)
+        buf = bigger
+      }
+      block.bytes.copy(buf, filled)
+      filled += n
+      fileBytes = block.fileBytes
+      const end = buf.lastIndexOf(10, filled - 1) + 1
+      if (end === 0) continue
+      const lines = cut(end)
+      yield { lines, firstLine: lineNo, bytesDone: gz ? fileBytes : consumed }
       lineNo += lines.length
       buf.copy(buf, 0, end, filled)
       filled -= end
+    }
+    if (opts.signal?.aborted) return
+    // The last line, without a newline after it.
+    if (filled > 0) {
+      const lines = cut(filled)
+      yield { lines, firstLine: lineNo, bytesDone: gz ? fileBytes : consumed }
     }
   } finally {
     await fh.close()

@@ -28,8 +28,9 @@ export class SourceError extends Error {
   }
 }
 
-const VERL_NAME = /^(\d+)\.jsonl$/
-const isJsonl = (n: string) => /\.jsonl$/i.test(n)
+// Rollout files, plain or gzip-compressed (`.jsonl.gz`: read as they are, see lineChunks).
+const VERL_NAME = /^(\d+)\.jsonl(?:\.gz)?$/
+const isJsonl = (n: string) => /\.jsonl(?:\.gz)?$/i.test(n)
 
 async function sample(path: string): Promise<Record<string, unknown> | null> {
   for (const { text } of await firstLines(path, 5, 1 << 20)) {
@@ -71,6 +72,7 @@ export function stepFromName(path: string): number | null {
 export async function listSources(paths: readonly string[], format: ImportFormat | undefined, mapping: FieldMapping = {}): Promise<Sources> {
   if (paths.length === 0) throw new SourceError('give at least one file or folder to import')
   const found: string[] = []
+  const notes: string[] = []
   let fromFolder = false
   for (const p of paths) {
     const abs = resolve(p)
@@ -82,14 +84,16 @@ export async function listSources(paths: readonly string[], format: ImportFormat
     }
     if (st.isDirectory()) {
       fromFolder = true
-      const names = (await readdir(abs)).filter(isJsonl).sort()
-      if (names.length === 0) throw new SourceError(`${p} holds no .jsonl files`)
+      const all = (await readdir(abs)).filter(isJsonl).sort()
+      if (all.length === 0) throw new SourceError(`${p} holds no .jsonl (or .jsonl.gz) files`)
+      // A compressed copy beside its plain file would read every line twice.
+      const names = all.filter((n) => !(n.toLowerCase().endsWith('.gz') && all.includes(n.slice(0, -3))))
+      for (const n of all) if (!names.includes(n)) notes.push(`left out ${n}: ${n.slice(0, -3)} beside it holds the same rollouts`)
       for (const n of names) found.push(join(abs, n))
     } else if (st.isFile()) found.push(abs)
     else throw new SourceError(`${p} is neither a file nor a folder`)
   }
   const unique = [...new Set(found)]
-  const notes: string[] = []
   let fmt = format
   if (!fmt) {
     if (fromFolder && unique.every((f) => VERL_NAME.test(basename(f)))) fmt = 'verl'
