@@ -305,6 +305,24 @@ describe('import: gzip-compressed dumps', () => {
     expect(s.files.map((f) => f.status)).toEqual(['imported', 'imported'])
   })
 
+  it('a truncated gzip file: its whole lines imported, the cut listed with file and line, the other files whole', async () => {
+    const dir = join(t.dir, 'verl-cut')
+    mkdirSync(dir)
+    const lines = Array.from({ length: 400 }, (_, i) => JSON.stringify({ input: `p${i % 7}`, output: `let me verify this, step ${i} gives ${i * 3}`, score: i % 2, step: 2 }))
+    const gz = gzipSync(Buffer.from(lines.join('\n') + '\n'))
+    writeFileSync(join(dir, '2.jsonl.gz'), gz.subarray(0, gz.length - 40))
+    // (Content of its own: a copy of a fixture imported above would be skipped as already imported.)
+    writeFileSync(join(dir, '1.jsonl'), [0, 1, 2].map((i) => JSON.stringify({ input: 'q', output: `first try ${i}`, score: 1, step: 1 })).join('\n') + '\n')
+    const s = await importAll({ paths: [dir], sg: SG, name: 'cut' })
+    const cut = s.bad.find((b) => b.kind === 'corrupt file')!
+    expect(cut.file).toBe('2.jsonl.gz')
+    expect(cut.message).toMatch(/gzip data is truncated/)
+    const kept = cut.line - 1
+    expect(kept).toBeGreaterThan(300)
+    expect(s.rollouts).toBe(3 + kept)
+    expect(s.skippedByKind['corrupt file']).toBe(1)
+  })
+
   it('leaves out a compressed copy that sits beside its plain file, and says so', async () => {
     const dir = join(t.dir, 'verl-both')
     mkdirSync(dir)

@@ -60,14 +60,27 @@ describe('readLineChunks', () => {
     })
   }
 
-  it('names a truncated or corrupt gzip file', async () => {
-    const big = gzipSync(Buffer.from(Array.from({ length: 5000 }, (_, i) => `{"i": ${i}, "pad": "${'x'.repeat(i % 97)}"}`).join('\n')))
-    const cutShort = write('cut.jsonl.gz', big.subarray(0, big.length >> 1))
-    await expect(readAll(cutShort, 4096)).rejects.toThrow(/cut\.jsonl\.gz: the gzip data is truncated/)
-    const bad = Buffer.from(big)
-    bad.fill(0x55, 20, 200)
-    const corrupt = write('corrupt.jsonl.gz', bad)
-    await expect(readAll(corrupt, 4096)).rejects.toThrow(/corrupt\.jsonl\.gz: the gzip data is corrupt/)
+  it('ends a truncated or corrupt gzip file with the reason, after the whole lines before it', async () => {
+    const all = Array.from({ length: 5000 }, (_, i) => `{"i": ${i}, "pad": "${'x'.repeat(i % 97)}"}`)
+    const big = gzipSync(Buffer.from(all.join('\n')))
+    for (const [name, bytes, why] of [
+      ['cut.jsonl.gz', big.subarray(0, big.length >> 1), /^the gzip data is truncated/],
+      ['corrupt.jsonl.gz', Buffer.from(big).fill(0x55, 20, 200), /^the gzip data is corrupt/]
+    ] as const) {
+      const path = write(name, bytes)
+      const got: string[] = []
+      let last: { broken?: string; firstLine: number; bytesDone: number } | null = null
+      const hash = createHash('sha256')
+      for await (const c of readLineChunks(path, { chunkBytes: 4096, hash })) {
+        got.push(...c.lines)
+        last = c
+      }
+      expect(last!.broken).toMatch(why)
+      expect(last!.firstLine).toBe(got.length + 1)
+      expect(last!.bytesDone).toBe(bytes.length)
+      expect(got).toEqual(all.slice(0, got.length))
+      expect(hash.digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'))
+    }
   })
 
   it('drops a UTF-8 byte-order mark and reads an empty file as nothing', async () => {

@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs'
 import { open, type FileHandle } from 'node:fs/promises'
-import { basename } from 'node:path'
 import { createGunzip } from 'node:zlib'
 import { createHash, type Hash } from 'node:crypto'
 
@@ -14,6 +13,11 @@ export interface LineChunk {
    * file, the compressed bytes read so far (the file's size at its last chunk).
    */
   bytesDone: number
+  /**
+   * Set on a file's last chunk when its data ends broken (truncated or corrupt gzip): why. The
+   * lines before it were given whole; the broken line is not.
+   */
+  broken?: string
 }
 
 export interface ReadOptions {
@@ -31,6 +35,8 @@ interface Block {
   /** Bytes of the file itself read so far. */
   fileBytes: number
 }
+
+class BrokenFile extends Error {}
 
 /** Whether a file starts with the gzip magic bytes (rollout dumps are often kept compressed). */
 async function isGzip(fh: FileHandle): Promise<boolean> {
@@ -63,13 +69,14 @@ async function* plainBlocks(fh: FileHandle, size: number, hash: Hash | undefined
 }
 
 /** A gzip file's decompressed blocks, streamed (zlib works on its own thread meanwhile). */
-async function* gzipBlocks(path: string, size: number, hash: Hash | undefined): AsyncGenerator<Block> {
+async function* gzipBlocks(path: string, size: number, hash: Hash | undefined, hashed: { bytes: number }): AsyncGenerator<Block> {
   const raw = createReadStream(path, { highWaterMark: size })
   const gunzip = createGunzip({ chunkSize: Math.max(64, Math.min(size, 1 << 20)) })
   let fileBytes = 0
   raw.on('data', (b: string | Buffer) => {
     fileBytes += b.length
     hash?.update(b)
+    hashed.bytes = fileBytes
   })
   raw.on('error', (e) => gunzip.destroy(e))
   raw.pipe(gunzip)
@@ -78,7 +85,7 @@ async function* gzipBlocks(path: string, size: number, hash: Hash | undefined): 
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') {
-      throw new Error(`${basename(path)}: the gzip data is ${code === 'Z_BUF_ERROR' ? 'truncated' : 'corrupt'} (${(e as Error).message})`)
+      throw new BrokenFile(`the gzip data is ${code === 'Z_BUF_ERROR' ? 'truncated' : 'corrupt'} (${(e as Error).message}); the lines before were read`)
     }
     throw e
   } finally {
@@ -98,7 +105,8 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
   try {
     const size = opts.chunkBytes ?? DEFAULT_CHUNK
     const gz = await isGzip(fh)
-    const blocks = gz ? gzipBlocks(path, size, opts.hash) : plainBlocks(fh, size, opts.hash)
+    const hashed = { bytes: 0 }
+    const blocks = gz ? gzipBlocks(path, size, opts.hash, hashed) : plainBlocks(fh, size, opts.hash)
     let buf = Buffer.allocUnsafe(size * 2)
     let filled = 0
     let consumed = 0
@@ -121,27 +129,49 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
       consumed += end
       return lines
     }
-    for await (const block of blocks) {
-      if (opts.signal?.aborted) return
-      const n = block.bytes.length
-      if (filled + n > buf.length) {
-        // A line longer than the buffer holds: grow it (the only growth there is).
-        const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, filled + n))
-        buf.copy(bigger, 0, 0, filled)
-        buf = bigger
+    let broken: string | undefined
+    try {
+      for await (const block of blocks) {
+        if (opts.signal?.aborted) return
+        const n = block.bytes.length
+        if (filled + n > buf.length) {
+          // A line longer than the buffer holds: grow it (the only growth there is).
+          const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, filled + n))
+          buf.copy(bigger, 0, 0, filled)
+          buf = bigger
+        }
+        block.bytes.copy(buf, filled)
+        filled += n
+        fileBytes = block.fileBytes
+        const end = buf.lastIndexOf(10, filled - 1) + 1
+        if (end === 0) continue
+        const lines = cut(end)
+        yield { lines, firstLine: lineNo, bytesDone: gz ? fileBytes : consumed }
+        lineNo += lines.length
+        buf.copy(buf, 0, end, filled)
+        filled -= end
       }
-      block.bytes.copy(buf, filled)
-      filled += n
-      fileBytes = block.fileBytes
-      const end = buf.lastIndexOf(10, filled - 1) + 1
-      if (end === 0) continue
-      const lines = cut(end)
-      yield { lines, firstLine: lineNo, bytesDone: gz ? fileBytes : consumed }
-      lineNo += lines.length
-      buf.copy(buf, 0, end, filled)
-      filled -= end
+    } catch (e) {
+      if (!(e instanceof BrokenFile)) throw e
+      broken = e.message
     }
     if (opts.signal?.aborted) return
+    if (broken !== undefined) {
+      // The content hash is of the whole stored file, broken or not: the rest goes in too.
+      const size = (await fh.stat()).size
+      if (opts.hash) {
+        const rest = Buffer.allocUnsafe(1 << 20)
+        for (let at = hashed.bytes; at < size; ) {
+          const { bytesRead } = await fh.read(rest, 0, rest.length, at)
+          if (bytesRead === 0) break
+          opts.hash.update(rest.subarray(0, bytesRead))
+          at += bytesRead
+        }
+      }
+      // Reported at the line it cut; the whole lines before it went out already.
+      yield { lines: [], firstLine: lineNo, bytesDone: size, broken }
+      return
+    }
     // The last line, without a newline after it.
     if (filled > 0) {
       const lines = cut(filled)

@@ -9,7 +9,8 @@ import type { SourceFile } from './sources'
 export interface BadLine {
   file: string
   line: number
-  kind: RecordError['kind']
+  /** A record's problem, or the file's own (its gzip data ends broken). */
+  kind: RecordError['kind'] | 'corrupt file'
   message: string
 }
 
@@ -86,6 +87,10 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
             lineBad = true
           }
         }
+      }
+      if (chunk.broken !== undefined) {
+        bad.push({ file: name, line: chunk.firstLine, kind: 'corrupt file', message: chunk.broken })
+        skipped++
       }
       nRows += rows.length
       yield { type: 'batch', file, rows, bad, bytesDone: before + chunk.bytesDone }
