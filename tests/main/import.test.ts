@@ -155,6 +155,8 @@ describe('import: JSONL with a field mapping and token data', () => {
     expect(s).toMatchObject({ format: 'jsonl', rollouts: 6, tokenRollouts: 6, steps: 2, skippedLines: 0 })
     const detail = t.backend.ctx.store.runs.detail(s.runId!)!
     expect(lengthUnit(detail)).toBe('tokens')
+    const analysed = await analyzeFiles({ paths: [join(FIX, 'mapped.jsonl')], phrases, mapping: { step: 'iter', prompt_id: 'meta.problem' } })
+    expect(analysed).toMatchObject({ rollouts: 6, tokenRollouts: 6 })
     expect(s.mapping.record).toMatchObject({ step: 'iter', prompt_id: 'meta.problem', response: 'completion', score: 'reward', tokens: 'tokens', error_type: 'error_type' })
     const run = t.backend.ctx.store.runs.detail(s.runId!)!
     expect(run.name).toBe('mapped')

@@ -109,6 +109,7 @@ describe('hicra analyze and export', () => {
     expect(Object.keys(out.steps[0]!)).toEqual(expect.arrayContaining(['rollouts', 'accuracy', 'length', 'planning_ratio', 'semantic_entropy', 'conditional_entropy', 'pass_at_1']))
     expect(out.steps[0]!.token_entropy).toBeUndefined()
     expect(stderr).toMatch(/1\.jsonl:3: malformed JSON/)
+    expect(stderr).toMatch(/No token data: length counts words/)
   })
 
   it('export writes every step as CSV and JSONL; bad command lines are usage errors', async () => {

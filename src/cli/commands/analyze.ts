@@ -5,6 +5,7 @@ import { table } from '../format'
 import { analyzeFiles } from '../../main/import/analyze'
 import { resolveSg } from '../../main/import/sgResolve'
 import { readTokenizer } from '../../main/import/tokenizer'
+import { tokenNote } from '../../shared/tokenNote'
 
 export const analyzeCommand: Command = {
   name: 'analyze',
@@ -58,6 +59,7 @@ the input supports), without writing anything. Skipped lines are reported on std
       for (const b of r.bad.first.slice(0, 20)) console.error(`  ${b.file}:${b.line}: ${b.kind}: ${b.message}`)
     }
     for (const n of r.notes) console.error(`note: ${n}`)
+    if (r.rollouts > 0) console.error(tokenNote(r.tokenRollouts, r.rollouts))
     if (values.json) {
       process.stdout.write(JSON.stringify({ steps: r.steps }) + '\n')
       return 0

@@ -27,6 +27,8 @@ export interface AnalyzeResult {
   format: ImportFormat
   steps: StepRow[]
   rollouts: number
+  /** Rollouts with token spans (their length counts tokens, the others' words). */
+  tokenRollouts: number
   bytes: number
   bad: BadLines
   notes: string[]
@@ -43,19 +45,21 @@ export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult>
     const r = await analyzeParallel(src.files, opts.phrases, opts.mapping ?? {}, tok, threads,
       (b) => opts.onProgress?.(b, total, 0), opts.signal)
     // null: a step spans two files, so per-file results cannot be merged; read them serially.
-    if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, bytes: total, bad: r.bad, notes: src.notes, mapping: r.mapping }
+    if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, bytes: total, bad: r.bad, notes: src.notes, mapping: r.mapping }
   }
   const extractor = new RecordExtractor(opts.mapping ?? {})
   const book = new StepMetricsBook(compileMatcher(opts.phrases))
   const bad = new BadLines()
   let rollouts = 0
+  let tokenRollouts = 0
   for await (const ev of scanFiles(src.files, { extractor, tokenizer: opts.tokenizer, signal: opts.signal })) {
     if (ev.type !== 'batch') continue
     for (const row of ev.rows) book.add(row)
     rollouts += ev.rows.length
+    for (const r of ev.rows) if (r.starts !== null) tokenRollouts++
     bad.add(ev.bad)
     opts.onProgress?.(ev.bytesDone, total, rollouts)
   }
   if (opts.signal?.aborted) throw new Error('cancelled')
-  return { format: src.format, steps: book.results(), rollouts, bytes: total, bad, notes: src.notes, mapping: extractor.resolved() }
+  return { format: src.format, steps: book.results(), rollouts, tokenRollouts, bytes: total, bad, notes: src.notes, mapping: extractor.resolved() }
 }

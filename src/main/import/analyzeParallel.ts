@@ -12,6 +12,7 @@ interface Done {
   index: number
   steps: { step: number; metrics: StepMetrics }[]
   rollouts: number
+  tokenRollouts: number
   bad: { first: BadLine[]; byKind: Record<string, number>; total: number }
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
@@ -20,6 +21,7 @@ type Msg = { type: 'ready' } | { type: 'progress'; index: number; bytes: number 
 export interface ParallelResult {
   steps: StepRow[]
   rollouts: number
+  tokenRollouts: number
   bad: BadLines
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
@@ -101,7 +103,7 @@ export function analyzeParallel(files: readonly SourceFile[], phrases: string[],
         try {
           const r = await fileMetrics(files[index]!, phrases, mapping, tokenizer?.loaded ?? null, (bytes) => report(index, bytes), signal)
           if (failed) return
-          done({ type: 'done', index, steps: r.steps, rollouts: r.rollouts, bad: { first: r.bad.first, byKind: r.bad.byKind, total: r.bad.total }, mapping: r.mapping })
+          done({ type: 'done', index, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, bad: { first: r.bad.first, byKind: r.bad.byKind, total: r.bad.total }, mapping: r.mapping })
         } catch (e) {
           fail(new Error(`${files[index]!.path}: ${(e as Error).message}`))
         }
@@ -115,6 +117,7 @@ function merge(results: Done[]): ParallelResult | null {
   const seen = new Set<number>()
   const bad = new BadLines()
   let rollouts = 0
+  let tokenRollouts = 0
   for (const r of results) {
     for (const s of r.steps) {
       if (seen.has(s.step)) return null
@@ -122,6 +125,7 @@ function merge(results: Done[]): ParallelResult | null {
       all.push(s)
     }
     rollouts += r.rollouts
+    tokenRollouts += r.tokenRollouts
     // Files in order: the first 100 problems are the first ones met reading the files in order.
     bad.add(r.bad.first)
     bad.total += r.bad.total - r.bad.first.length
@@ -131,5 +135,5 @@ function merge(results: Done[]): ParallelResult | null {
     }
   }
   all.sort((a, b) => a.step - b.step)
-  return { steps: withRelativePerplexity(all), rollouts, bad, mapping: results[0]!.mapping }
+  return { steps: withRelativePerplexity(all), rollouts, tokenRollouts, bad, mapping: results[0]!.mapping }
 }

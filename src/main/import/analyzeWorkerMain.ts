@@ -16,7 +16,7 @@ port.on('message', (msg: { type: 'file'; index: number; file: SourceFile } | { t
     return
   }
   fileMetrics(msg.file, data.phrases, data.mapping, tokenizer, (bytes) => port.postMessage({ type: 'progress', index: msg.index, bytes }))
-    .then((r) => port.postMessage({ type: 'done', index: msg.index, steps: r.steps, rollouts: r.rollouts,
+    .then((r) => port.postMessage({ type: 'done', index: msg.index, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts,
       bad: { first: r.bad.first, byKind: r.bad.byKind, total: r.bad.total }, mapping: r.mapping }))
     .catch((e: Error) => port.postMessage({ type: 'error', index: msg.index, message: e.message }))
 })

@@ -10,6 +10,8 @@ import type { SourceFile } from './sources'
 export interface FileMetrics {
   steps: { step: number; metrics: StepMetrics }[]
   rollouts: number
+  /** Rollouts with token spans (their length counts tokens, the others' words). */
+  tokenRollouts: number
   bad: BadLines
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
@@ -24,13 +26,15 @@ export async function fileMetrics(file: SourceFile, phrases: string[], mapping: 
   const book = new StepMetricsBook(compileMatcher(phrases))
   const bad = new BadLines()
   let rollouts = 0
+  let tokenRollouts = 0
   for await (const ev of scanFiles([file], { extractor, tokenizer, signal })) {
     if (ev.type !== 'batch') continue
     for (const row of ev.rows) book.add(row)
     rollouts += ev.rows.length
+    for (const r of ev.rows) if (r.starts !== null) tokenRollouts++
     bad.add(ev.bad)
     onBytes(ev.bytesDone)
   }
   if (signal?.aborted) throw new Error('cancelled')
-  return { steps: book.rawResults(), rollouts, bad, mapping: extractor.resolved() }
+  return { steps: book.rawResults(), rollouts, tokenRollouts, bad, mapping: extractor.resolved() }
 }
