@@ -23,7 +23,8 @@ type Win = { __charts?: Record<string, { getOption(): { series: ChartSeries[]; x
 function drawn(testid: string, seriesId: string): Promise<[number, number | null][] | null> {
   return page.evaluate(([t, s]) => {
     const c = (globalThis as unknown as Win).__charts?.[t]
-    return c?.getOption().series.find((x) => x && x.id === s)?.data ?? null
+    // A chart is exposed when it mounts, before its first option: no series yet means "not yet".
+    return c?.getOption()?.series?.find((x) => x && x.id === s)?.data ?? null
   }, [testid, seriesId] as const)
 }
 
@@ -231,7 +232,7 @@ describe.skipIf(!hasChromium || !hasBuild)('dashboards in Chromium', () => {
     const members = (await apiCall<{ series: MetricSeries[] }>(served, 'metrics/series', { runIds: [runB, runC], keys: ['accuracy'], maxPoints: 100_000 })).series
     // The chart is redrawn after the click: wait for the grouped series (two runs of one
     // config become one mean with its band, beside the third run).
-    const seriesIds = () => page.evaluate(() => (globalThis as unknown as Win).__charts!['compare-accuracy']!.getOption().series.filter((s) => s).map((s) => s.id))
+    const seriesIds = () => page.evaluate(() => ((globalThis as unknown as Win).__charts?.['compare-accuracy']?.getOption()?.series ?? []).filter((s) => s).map((s) => s.id))
     let groupId = await seriesIds()
     for (let i = 0; i < 200 && groupId.filter((id) => !id.includes('|')).length !== 2; i++) {
       await page.waitForTimeout(100)
