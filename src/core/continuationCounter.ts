@@ -24,6 +24,18 @@ function spanHash(text: string, start: number, end: number): number {
 const ID_STRIDE = 4
 const SLOT = 4
 
+/** A ContinuationCounter's tables as plain data (see toState). */
+export interface ContinuationState {
+  V: number
+  idSlots: Float64Array<ArrayBuffer>
+  idMask: number
+  idSize: number
+  slots: Int32Array<ArrayBuffer>
+  mask: number
+  size: number
+  arena: Uint16Array<ArrayBuffer>
+}
+
 export class ContinuationCounter {
   // Pairs whose three words are all in the (frozen) SG vocabulary are keyed by their word ids
   // instead: gram plus one number packing the three ids, no characters hashed or compared.
@@ -169,6 +181,69 @@ export class ContinuationCounter {
     for (let i = 0; i < key.length; i++) this.arena[off + 2 + i] = key.charCodeAt(i)
     this.arenaUsed += key.length + 2
     this.insert(slot, g, h, off, n)
+  }
+
+  /** The tables as plain data that crosses threads (structured clone); see fromState. */
+  toState(): ContinuationState {
+    return {
+      V: this.V,
+      idSlots: this.idSlots.slice(), idMask: this.idMask, idSize: this.idSize,
+      slots: this.slots.slice(), mask: this.mask, size: this.size,
+      arena: this.arena.slice(0, this.arenaUsed)
+    }
+  }
+
+  /** A counter holding `toState`'s tables, for the same SG vocabulary (a matcher of the same set). */
+  static fromState(state: ContinuationState, vocab?: WordVocab): ContinuationCounter {
+    const c = new ContinuationCounter(16, vocab)
+    if (c.V !== state.V) throw new RangeError(`continuation counts of a ${state.V}-word SG vocabulary, this one has ${c.V}`)
+    c.idSlots = state.idSlots
+    c.idMask = state.idMask
+    c.idSize = state.idSize
+    c.slots = state.slots
+    c.mask = state.mask
+    c.size = state.size
+    c.arena = state.arena.length > 0 ? state.arena : new Uint16Array(16)
+    c.arenaUsed = state.arena.length
+    return c
+  }
+
+  /** Adds every count of `other` (same SG vocabulary), entry by entry, without building keys. */
+  mergeFrom(other: ContinuationCounter): void {
+    if (other.V !== this.V) throw new RangeError('cannot merge continuation counts of different SG vocabularies')
+    const ti = other.idSlots
+    for (let at = 0; at < ti.length; at += ID_STRIDE) if (ti[at] > 0) this.addIds(ti[at + 2], ti[at + 1], ti[at])
+    const t = other.slots
+    for (let at = 0; at < t.length; at += SLOT) if (t[at] > 0) this.addArenaKey(t[at + 1], t[at + 2], other.arena, t[at + 3], t[at])
+  }
+
+  // A key stored in another counter's arena (at off: its length, two units, then its characters).
+  private addArenaKey(g: number, h: number, src: Uint16Array, off: number, n: number): void {
+    const len = src[off] | (src[off + 1] << 16)
+    let slot = h & this.mask
+    const t = this.slots
+    for (;;) {
+      const at = slot * SLOT
+      const c = t[at]
+      if (c === 0) break
+      if (t[at + 2] === h && t[at + 1] === g && this.sameStored(t[at + 3], src, off, len)) {
+        t[at] = c + n
+        return
+      }
+      slot = (slot + 1) & this.mask
+    }
+    this.reserve(len + 2)
+    const dst = this.arenaUsed
+    this.arena.set(src.subarray(off, off + len + 2), dst)
+    this.arenaUsed += len + 2
+    this.insert(slot, g, h, dst, n)
+  }
+
+  private sameStored(off: number, src: Uint16Array, srcOff: number, len: number): boolean {
+    const a = this.arena
+    if ((a[off] | (a[off + 1] << 16)) !== len) return false
+    for (let i = 2; i < len + 2; i++) if (a[off + i] !== src[srcOff + i]) return false
+    return true
   }
 
   /** Number of distinct (gram, continuation) pairs. */

@@ -1,6 +1,6 @@
 import { planningMaskFromSpans } from './alignment'
 import { occScratch, type Occurrence, type SgMatcher } from './matcher'
-import { ContinuationCounter } from './continuationCounter'
+import { ContinuationCounter, type ContinuationState } from './continuationCounter'
 import { scanWords, scratch } from './words'
 import { passAtK } from './passAtK'
 
@@ -27,6 +27,23 @@ export interface StepMetricsOptions {
   /** Share of tokens in the high-entropy set; SPEC fixes 0.3. */
   highEntropyFraction?: number
 }
+
+/** What a StepMetricsAccumulator has counted, as plain, cloneable data (see toState). */
+export interface StepMetricsState {
+  grams: number
+  /** The scalar sums and counts, in SUM_FIELDS order. */
+  sums: number[]
+  gramCounts: Float64Array
+  /** (gram, next three words) counts: the counter's tables. */
+  continuations: ContinuationState
+  heEnt: Float32Array
+  hePlan: Uint8Array
+  /** pass@k per prompt: id, responses, correct ones. */
+  prompts: [string, number, number][]
+}
+
+const SUM_FIELDS = ['rollouts', 'accN', 'accCorrect', 'lengthSum', 'units', 'planningUnits', 'textRollouts', 'occTotal',
+  'entSum', 'entN', 'entSumP', 'entNP', 'entSumE', 'entNE', 'lpSumP', 'lpNP', 'lpSumE', 'lpNE'] as const
 
 /**
  * Streaming accumulator for the metrics of one step (SPEC §4).
@@ -231,6 +248,38 @@ export class StepMetricsAccumulator {
     this.heN = need
   }
 
+  /**
+   * Everything the accumulator has counted, as plain data that crosses threads (structured clone):
+   * a worker accumulates a part of a step, the main thread rebuilds it with `fromState` and merges.
+   */
+  toState(): StepMetricsState {
+    const prompts: [string, number, number][] = []
+    for (const [id, p] of this.prompts) prompts.push([id, p.n, p.c])
+    return {
+      grams: this.gramCounts.length,
+      sums: SUM_FIELDS.map((f) => this[f]),
+      gramCounts: this.gramCounts.slice(),
+      continuations: this.continuations.toState(),
+      heEnt: this.heEnt.slice(0, this.heN),
+      hePlan: this.hePlan.slice(0, this.heN),
+      prompts
+    }
+  }
+
+  /** An accumulator holding what `toState` gave (same SG set and options as the one that made it). */
+  static fromState(matcher: SgMatcher, state: StepMetricsState, opts: StepMetricsOptions = {}): StepMetricsAccumulator {
+    const acc = new StepMetricsAccumulator(matcher, opts)
+    if (state.grams !== acc.gramCounts.length || state.gramCounts.length !== state.grams) {
+      throw new RangeError(`the state counts ${state.grams} SGs, this SG set has ${acc.gramCounts.length}`)
+    }
+    SUM_FIELDS.forEach((f, i) => (acc[f] = state.sums[i]!))
+    acc.gramCounts.set(state.gramCounts)
+    acc.continuations = ContinuationCounter.fromState(state.continuations, matcher.vocab)
+    acc.pushEntropies(state.heEnt, state.hePlan)
+    for (const [id, n, c] of state.prompts) acc.prompts.set(id, { n, c })
+    return acc
+  }
+
   /** Adds `other`'s responses as if they had been added after this one's. */
   merge(other: StepMetricsAccumulator): this {
     if (other.gramCounts.length !== this.gramCounts.length) throw new RangeError('cannot merge accumulators of different SG sets')
@@ -243,7 +292,7 @@ export class StepMetricsAccumulator {
     this.planningUnits += other.planningUnits
     for (let g = 0; g < this.gramCounts.length; g++) this.gramCounts[g] += other.gramCounts[g]
     this.occTotal += other.occTotal
-    other.continuations.forEach((g, key, n) => this.continuations.addKey(g, key, n))
+    this.continuations.mergeFrom(other.continuations)
     this.entSum += other.entSum
     this.entN += other.entN
     this.entSumP += other.entSumP

@@ -87,7 +87,7 @@ describe('StepMetricsAccumulator token metrics', () => {
 describe('merge', () => {
   const texts = [SPEC_A, SPEC_B, 'wait let me check the fact that a b c', 'try a different approach now please ok', 'nothing here', '']
 
-  it('equals one accumulator over the union', () => {
+  it('equals one accumulator over the union, also through toState/fromState', () => {
     const rollout = fc
       .record({
         t: fc.constantFrom(...texts),
@@ -119,7 +119,12 @@ describe('merge', () => {
           ;(i < cut ? a : b).add(r)
         })
         const u = all.result()
+        // The same parts sent across threads first (structured clone of their states).
+        const a2 = StepMetricsAccumulator.fromState(m, structuredClone(a.toState()), opts)
+        const b2 = StepMetricsAccumulator.fromState(m, structuredClone(b.toState()), opts)
+        expect(a2.result()).toEqual(a.result())
         const mg = a.merge(b).result()
+        expect(a2.merge(b2).result()).toEqual(mg)
         expect(Object.keys(mg).sort()).toEqual(Object.keys(u).sort())
         for (const k of Object.keys(u)) expect(mg[k]).toBeCloseTo(u[k], 10)
       }),

@@ -89,7 +89,7 @@ describe('text metrics against a naive implementation', () => {
     expect(acc.merge(other).result().conditional_entropy).toBeCloseTo(-[3, 1, 2].reduce((s, c) => s + (c / 6) * Math.log(c / 6), 0), 12)
   })
 
-  it('agree on random texts and SG sets, on every matcher path and through merge', () => {
+  it('agree on random texts and SG sets, on every matcher path and through merge (also of cloned states)', () => {
     fc.assert(
       fc.property(phrasesAndTexts, fc.nat(8), ([phrases, texts], cut) => {
         const want = naiveTextMetrics(phrases, texts)
@@ -104,7 +104,10 @@ describe('text metrics against a naive implementation', () => {
             given.add({ text: t, occurrences: m.findOccurrences(t) })
             ;(i < cut ? a : b).add({ text: t })
           })
-          for (const got of [scanned.result(), given.result(), a.merge(b).result()]) {
+          // Parts that crossed threads as states (structured clone), merged entry by entry.
+          const a2 = StepMetricsAccumulator.fromState(m, structuredClone(a.toState()))
+          const b2 = StepMetricsAccumulator.fromState(m, structuredClone(b.toState()))
+          for (const got of [scanned.result(), given.result(), a2.merge(b2).result(), a.merge(b).result()]) {
             for (const k of Object.keys(want) as (keyof typeof want)[]) expect(got[k]).toBeCloseTo(want[k], 12)
           }
         }
