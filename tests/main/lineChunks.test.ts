@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { firstLines, hashFile, readLineChunks } from '../../src/main/import/lineChunks'
+import { firstLines, hashFile, lineRanges, readLineChunks } from '../../src/main/import/lineChunks'
 import { tempDir } from '../helpers/tmp'
 
 const tmp = tempDir()
@@ -105,5 +105,32 @@ describe('readLineChunks', () => {
       { line: 2, text: '{"i": 1}' },
       { line: 3, text: '{"i": 2}' }
     ])
+  })
+
+  it('cuts a file into line-aligned ranges whose lines, read apart, are the whole file\'s', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => `{"i": ${i}, "t": "${'é'.repeat(i % 13)}${'x'.repeat((i * 7) % 50)}"}`)
+    const text = '\ufeff' + rows.join('\n') + '\n'
+    const path = write('ranges.jsonl', text)
+    const size = Buffer.byteLength(text)
+    for (const parts of [1, 2, 3, 7, 64]) {
+      const ranges = await lineRanges(path, size, parts)
+      expect(ranges[0]!.start).toBe(0)
+      expect(ranges.at(-1)!.end).toBe(size)
+      for (let i = 1; i < ranges.length; i++) expect(ranges[i]!.start).toBe(ranges[i - 1]!.end)
+      expect(ranges.length).toBe(parts)
+      const got: string[] = []
+      for (const range of ranges) {
+        let n = 0
+        for await (const c of readLineChunks(path, { chunkBytes: 1000, range })) {
+          expect(c.firstLine).toBe(n + 1)
+          n += c.lines.length
+          got.push(...c.lines)
+        }
+      }
+      expect(got).toEqual(rows)
+    }
+    // One long line: no cut can fall inside it.
+    const long = write('long.jsonl', 'a'.repeat(300_000) + '\nb\n')
+    expect(await lineRanges(long, 300_003, 4)).toEqual([{ start: 0, end: 300_001 }, { start: 300_001, end: 300_003 }])
   })
 })

@@ -25,6 +25,11 @@ export interface ReadOptions {
   signal?: AbortSignal
   /** Fed every byte of the file in order (content hash while streaming; gzip files: as stored). */
   hash?: Hash
+  /**
+   * Only bytes [start, end) of a plain file, both at line starts (see lineRanges): line numbers
+   * and bytesDone then count from `start`.
+   */
+  range?: { start: number; end: number }
 }
 
 const DEFAULT_CHUNK = 1 << 20
@@ -49,17 +54,17 @@ async function isGzip(fh: FileHandle): Promise<boolean> {
  * A plain file's blocks. The next block is read while the consumer works on the lines of this one
  * (on one thread, waiting for each read cost about 5% of an analysis): two block buffers in turn.
  */
-async function* plainBlocks(fh: FileHandle, size: number, hash: Hash | undefined): AsyncGenerator<Block> {
+async function* plainBlocks(fh: FileHandle, size: number, hash: Hash | undefined, start = 0, end = Infinity): AsyncGenerator<Block> {
   let cur = Buffer.allocUnsafe(size)
   let next = Buffer.allocUnsafe(size)
-  let position = 0
+  let position = start
   // Closing the handle (the caller's finally) waits for a read still in flight.
-  let pending = fh.read(cur, 0, size, 0)
+  let pending = fh.read(cur, 0, Math.min(size, end - position), position)
   for (;;) {
     const { bytesRead } = await pending
     if (bytesRead === 0) return
     position += bytesRead
-    pending = fh.read(next, 0, size, position)
+    pending = position < end ? fh.read(next, 0, Math.min(size, end - position), position) : Promise.resolve({ bytesRead: 0, buffer: next })
     hash?.update(cur.subarray(0, bytesRead))
     yield { bytes: cur.subarray(0, bytesRead), fileBytes: position }
     const t = cur
@@ -106,7 +111,8 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
     const size = opts.chunkBytes ?? DEFAULT_CHUNK
     const gz = await isGzip(fh)
     const hashed = { bytes: 0 }
-    const blocks = gz ? gzipBlocks(path, size, opts.hash, hashed) : plainBlocks(fh, size, opts.hash)
+    if (gz && opts.range) throw new Error(`${path}: a byte range of a gzip file cannot be read on its own`)
+    const blocks = gz ? gzipBlocks(path, size, opts.hash, hashed) : plainBlocks(fh, size, opts.hash, opts.range?.start, opts.range?.end)
     let buf = Buffer.allocUnsafe(size * 2)
     let filled = 0
     let consumed = 0
@@ -118,7 +124,7 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
       const lines: string[] = []
       let pos = 0
       // A UTF-8 byte-order mark (editors on Windows write one) is not part of the first line.
-      if (consumed === 0 && end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3
+      if (consumed === 0 && !opts.range?.start && end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3
       while (pos < end) {
         let nl = buf.indexOf(10, pos)
         if (nl < 0 || nl >= end) nl = end
@@ -212,4 +218,32 @@ export async function firstLines(path: string, n: number, maxBytes = 8 << 20): P
     if (out.length >= n || read >= maxBytes) break
   }
   return out
+}
+
+/**
+ * Cuts a plain file into about `parts` byte ranges that start and end at line starts, so that
+ * threads can read one each (readLineChunks' `range`). Fewer when lines are long.
+ */
+export async function lineRanges(path: string, size: number, parts: number): Promise<{ start: number; end: number }[]> {
+  const cuts = [0]
+  const fh = await open(path, 'r')
+  try {
+    const probe = Buffer.allocUnsafe(1 << 16)
+    for (let k = 1; k < parts; k++) {
+      let at = Math.max(Math.floor((size * k) / parts), cuts[cuts.length - 1]!)
+      // The first line start after the nominal cut.
+      let cut = -1
+      while (cut < 0 && at < size) {
+        const { bytesRead } = await fh.read(probe, 0, probe.length, at)
+        if (bytesRead === 0) break
+        const nl = probe.subarray(0, bytesRead).indexOf(10)
+        if (nl >= 0) cut = at + nl + 1
+        else at += bytesRead
+      }
+      if (cut > cuts[cuts.length - 1]! && cut < size) cuts.push(cut)
+    }
+  } finally {
+    await fh.close()
+  }
+  return cuts.map((start, i) => ({ start, end: i + 1 < cuts.length ? cuts[i + 1]! : size }))
 }
