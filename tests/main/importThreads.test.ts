@@ -1,9 +1,10 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createBackend } from '../../src/main/backend'
 import { importResult } from '../../src/main/import/importer'
 import { analyzeFiles } from '../../src/main/import/analyze'
+import { workUnits } from '../../src/main/import/analyzeParallel'
 import { compileMatcher, parseSgSetJson } from '../../src/core'
 import { genVerlDump } from '../helpers/genVerl'
 import { tempDir } from '../helpers/tmp'
@@ -71,5 +72,27 @@ describe('worker threads give the same import and analysis as one thread', () =>
     expect(a3.steps).toEqual(a1.steps)
     expect(a3.rollouts).toBe(a1.rollouts)
     expect(a3.bad.total).toBe(5)
+  })
+
+  it('one big file cut into line-aligned ranges on 2 threads equals one thread, bad lines at their true line numbers', async () => {
+    const dir = join(tmp.dir, 'single')
+    mkdirSync(dir)
+    // All five steps in one file, its malformed lines and a blank line included.
+    const text = [1, 2, 3, 4, 5].map((s) => readFileSync(join(dump, `${s}.jsonl`), 'utf8').trimEnd()).join('\n\n') + '\n'
+    const file = join(dir, 'all.jsonl')
+    writeFileSync(file, text)
+    const units = await workUnits([{ path: file, size: statSync(file).size, stepHint: null }], 20_000)
+    expect(units.length).toBeGreaterThan(10)
+    const a1 = await analyzeFiles({ paths: [file], phrases, threads: 1 })
+    const a2 = await analyzeFiles({ paths: [file], phrases, threads: 2, unitBytes: 20_000 })
+    expect(a2.rollouts).toBe(a1.rollouts)
+    expect(a2.bad.first.map((b) => `${b.file}:${b.line}:${b.kind}`)).toEqual(a1.bad.first.map((b) => `${b.file}:${b.line}:${b.kind}`))
+    expect(a2.bad.total).toBe(5)
+    const lines = text.split('\n')
+    for (const b of a2.bad.first) expect(() => JSON.parse(lines[b.line - 1]!)).toThrow()
+    expect(a2.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5])
+    for (let i = 0; i < a1.steps.length; i++) {
+      for (const [k, v] of Object.entries(a1.steps[i]!)) expect(a2.steps[i]![k as keyof (typeof a2.steps)[number]]).toBeCloseTo(v as number, 12)
+    }
   })
 })

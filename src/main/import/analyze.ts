@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { compileMatcher } from '../../core'
-import { analyzeParallel } from './analyzeParallel'
+import { analyzeParallel, workUnits } from './analyzeParallel'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { listSources, type ImportFormat } from './sources'
 import { readTokenizer } from './tokenizer'
@@ -17,8 +17,10 @@ export interface AnalyzeOptions {
   tokenizer?: Tokenizer | null
   /** The tokenizer's file, for worker threads (each loads its own). */
   tokenizerPath?: string | null
-  /** Threads (this one and workers); default: one per core, up to 8, for inputs of several files over 32 MB. */
+  /** Threads (this one and workers); default: one per core, up to 8, for inputs over 32 MB (a large plain file is cut into ranges). */
   threads?: number
+  /** Plain files over twice this are cut into ranges of about this size for the threads (default UNIT_BYTES, 32 MB). */
+  unitBytes?: number
   signal?: AbortSignal
   onProgress?: (bytesDone: number, bytesTotal: number, rollouts: number) => void
 }
@@ -40,12 +42,13 @@ export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult>
   const src = await listSources(opts.paths, opts.format, opts.mapping)
   const total = src.files.reduce((s, f) => s + f.size, 0)
   const threads = opts.threads ?? (total > 32e6 ? Math.min(8, availableParallelism()) : 1)
-  if (threads > 1 && src.files.length > 1 && (!opts.tokenizer || opts.tokenizerPath)) {
-    const tok = opts.tokenizerPath ? { path: opts.tokenizerPath, loaded: opts.tokenizer ?? readTokenizer(opts.tokenizerPath) } : null
-    const r = await analyzeParallel(src.files, opts.phrases, opts.mapping ?? {}, tok, threads,
-      (b) => opts.onProgress?.(b, total, 0), opts.signal)
-    // null: a step spans two files, so per-file results cannot be merged; read them serially.
-    if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, bytes: total, bad: r.bad, notes: src.notes, mapping: r.mapping }
+  if (threads > 1 && (!opts.tokenizer || opts.tokenizerPath)) {
+    const units = await workUnits(src.files, opts.unitBytes)
+    if (units.length > 1) {
+      const tok = opts.tokenizerPath ? { path: opts.tokenizerPath, loaded: opts.tokenizer ?? readTokenizer(opts.tokenizerPath) } : null
+      const r = await analyzeParallel(units, opts.phrases, opts.mapping ?? {}, tok, threads, (b) => opts.onProgress?.(b, total, 0), opts.signal)
+      return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, bytes: total, bad: r.bad, notes: src.notes, mapping: r.mapping }
+    }
   }
   const extractor = new RecordExtractor(opts.mapping ?? {})
   const book = new StepMetricsBook(compileMatcher(opts.phrases))

@@ -1,19 +1,29 @@
 import { Worker } from 'node:worker_threads'
 import type { Tokenizer } from '@huggingface/tokenizers'
-import type { StepMetrics } from '../../core'
+import { compileMatcher, type StepMetricsState } from '../../core'
 import { fileMetrics } from './fileMetrics'
+import { isGzipFile, lineRanges } from './lineChunks'
 import { BadLines, type BadLine } from './scan'
-import { withRelativePerplexity, type StepRow } from './stepMetrics'
+import { StepMetricsBook, type StepRow } from './stepMetrics'
 import type { FieldMapping } from './mapping'
 import type { SourceFile } from './sources'
+
+/** One piece of work: a file, or a line-aligned byte range of a large plain one. */
+export interface WorkUnit {
+  file: SourceFile
+  range?: { start: number; end: number }
+  /** Bytes it covers (for progress and for handing out the largest first). */
+  bytes: number
+}
 
 interface Done {
   type: 'done'
   index: number
-  steps: { step: number; metrics: StepMetrics }[]
+  states: { step: number; state: StepMetricsState }[]
   rollouts: number
   tokenRollouts: number
   bad: { first: BadLine[]; byKind: Record<string, number>; total: number }
+  lastLine: number
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
 type Msg = { type: 'ready' } | { type: 'progress'; index: number; bytes: number } | Done | { type: 'error'; index: number; message: string }
@@ -28,22 +38,37 @@ export interface ParallelResult {
 
 const workerUrl = new URL('./analyzeWorker.mjs', import.meta.url)
 
+/** Plain files over twice this are cut into ranges of about this size, so one big file uses every thread. */
+export const UNIT_BYTES = 32 << 20
+
+/** Files in order, each large plain one as its ranges in order: merging in this order is reading serially. */
+export async function workUnits(files: readonly SourceFile[], unitBytes = UNIT_BYTES): Promise<WorkUnit[]> {
+  const units: WorkUnit[] = []
+  for (const file of files) {
+    // A gzip stream cannot be entered in the middle: such a file goes whole.
+    if (file.size > 2 * unitBytes && !(await isGzipFile(file.path))) {
+      for (const range of await lineRanges(file.path, file.size, Math.ceil(file.size / unitBytes))) units.push({ file, range, bytes: range.end - range.start })
+    } else units.push({ file, bytes: file.size })
+  }
+  return units
+}
+
 /**
- * Analyses files on `threads` threads, a file at a time (largest first): this thread and
- * `threads - 1` worker threads, all taking files from one queue. (This thread works too: it
- * would only wait otherwise, and on two cores one worker's start-up, about half a second of
- * compiling, is time this thread spends on the first file.) Each file's steps are computed on
- * their own, so the result is exact only when no step spans two files: then it returns the
- * merged steps; otherwise null, and the caller analyses serially.
+ * Analyses work units on `threads` threads, largest first: this thread and `threads - 1` worker
+ * threads, all taking units from one queue. (This thread works too: it would only wait
+ * otherwise, and on two cores one worker's start-up is time this thread spends on the first
+ * unit.) Each unit gives its steps' counts; they are merged in unit order, which is the order a
+ * serial reading adds them, so steps that span files or ranges come out as one.
  */
-export function analyzeParallel(files: readonly SourceFile[], phrases: string[], mapping: FieldMapping,
+export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], mapping: FieldMapping,
   tokenizer: { path: string; loaded: Tokenizer } | null, threads: number, onProgress?: (bytesDone: number) => void,
-  signal?: AbortSignal): Promise<ParallelResult | null> {
-  const order = files.map((_, i) => i).sort((a, b) => files[b]!.size - files[a]!.size)
-  const results: (Done | undefined)[] = new Array(files.length)
-  const progress = new Float64Array(files.length)
+  signal?: AbortSignal): Promise<ParallelResult> {
+  const order = units.map((_, i) => i).sort((a, b) => units[b]!.bytes - units[a]!.bytes)
+  const results: (Done | undefined)[] = new Array(units.length)
+  const progress = new Float64Array(units.length)
   const workers: Worker[] = []
-  return new Promise<ParallelResult | null>((resolve, reject) => {
+  const label = (i: number) => units[i]!.file.path
+  return new Promise<ParallelResult>((resolve, reject) => {
     let next = 0
     let finished = 0
     let failed = false
@@ -67,19 +92,23 @@ export function analyzeParallel(files: readonly SourceFile[], phrases: string[],
     const done = (m: Done) => {
       results[m.index] = m
       finished++
-      if (finished === files.length) {
+      if (finished === units.length) {
         stop()
-        resolve(merge(results as Done[]))
+        try {
+          resolve(merge(units, results as Done[], phrases))
+        } catch (e) {
+          reject(e as Error)
+        }
       }
     }
     signal?.addEventListener('abort', () => fail(new Error('cancelled')), { once: true })
     const feed = (w: Worker) => {
       if (next < order.length) {
         const index = order[next++]!
-        w.postMessage({ type: 'file', index, file: files[index] })
+        w.postMessage({ type: 'unit', index, file: units[index]!.file, range: units[index]!.range })
       } else w.postMessage({ type: 'end' })
     }
-    for (let t = 0; t < Math.min(threads - 1, files.length - 1); t++) {
+    for (let t = 0; t < Math.min(threads - 1, units.length - 1); t++) {
       // A young generation of 32 MB: every line parsed is garbage at once, and with 8 MB the
       // scavenges cost ~10% of an analysis (analysis holds no rows, so memory stays small).
       const w = new Worker(workerUrl, { workerData: { phrases, mapping, tokenizer: tokenizer?.path ?? null }, resourceLimits: { maxYoungGenerationSizeMb: 32 } })
@@ -89,51 +118,52 @@ export function analyzeParallel(files: readonly SourceFile[], phrases: string[],
         if (failed) return
         if (m.type === 'ready') feed(w)
         else if (m.type === 'progress') report(m.index, m.bytes)
-        else if (m.type === 'error') fail(new Error(`${files[m.index]!.path}: ${m.message}`))
+        else if (m.type === 'error') fail(new Error(`${label(m.index)}: ${m.message}`))
         else {
           done(m)
-          if (finished < files.length) feed(w)
+          if (finished < units.length) feed(w)
         }
       })
     }
-    // This thread's share: files from the same queue until it is empty.
+    // This thread's share: units from the same queue until it is empty.
     void (async () => {
       while (!failed && next < order.length) {
         const index = order[next++]!
+        const u = units[index]!
         try {
-          const r = await fileMetrics(files[index]!, phrases, mapping, tokenizer?.loaded ?? null, (bytes) => report(index, bytes), signal)
+          const r = await fileMetrics(u.file, phrases, mapping, tokenizer?.loaded ?? null, (bytes) => report(index, bytes), signal, u.range)
           if (failed) return
-          done({ type: 'done', index, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, bad: { first: r.bad.first, byKind: r.bad.byKind, total: r.bad.total }, mapping: r.mapping })
+          done({ type: 'done', index, states: r.states, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts,
+            bad: { first: r.bad.first, byKind: r.bad.byKind, total: r.bad.total }, lastLine: r.lastLine, mapping: r.mapping })
         } catch (e) {
-          fail(new Error(`${files[index]!.path}: ${(e as Error).message}`))
+          fail(new Error(`${label(index)}: ${(e as Error).message}`))
         }
       }
     })()
   })
 }
 
-function merge(results: Done[]): ParallelResult | null {
-  const all: { step: number; metrics: StepMetrics }[] = []
-  const seen = new Set<number>()
+function merge(units: readonly WorkUnit[], results: readonly Done[], phrases: string[]): ParallelResult {
+  const book = new StepMetricsBook(compileMatcher(phrases))
   const bad = new BadLines()
   let rollouts = 0
   let tokenRollouts = 0
-  for (const r of results) {
-    for (const s of r.steps) {
-      if (seen.has(s.step)) return null
-      seen.add(s.step)
-      all.push(s)
-    }
+  // A range's line numbers count from its start: add the lines of the file's ranges before it.
+  let lineBase = 0
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i]!
+    if (i > 0 && units[i]!.file !== units[i - 1]!.file) lineBase = 0
+    for (const s of r.states) book.mergeState(s.step, s.state)
     rollouts += r.rollouts
     tokenRollouts += r.tokenRollouts
-    // Files in order: the first 100 problems are the first ones met reading the files in order.
-    bad.add(r.bad.first)
+    // Units in order: the first 100 problems are the first ones met reading the files in order.
+    bad.add(lineBase === 0 ? r.bad.first : r.bad.first.map((b) => ({ ...b, line: b.line + lineBase })))
     bad.total += r.bad.total - r.bad.first.length
     for (const [k, n] of Object.entries(r.bad.byKind)) {
       const listed = r.bad.first.filter((b) => b.kind === k).length
       bad.byKind[k] = (bad.byKind[k] ?? 0) + n - listed
     }
+    lineBase += r.lastLine
   }
-  all.sort((a, b) => a.step - b.step)
-  return { steps: withRelativePerplexity(all), rollouts, tokenRollouts, bad, mapping: results[0]!.mapping }
+  return { steps: book.results(), rollouts, tokenRollouts, bad, mapping: results[0]!.mapping }
 }

@@ -1,4 +1,4 @@
-import { compileMatcher, type StepMetrics } from '../../core'
+import { compileMatcher, type StepMetricsState } from '../../core'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { RecordExtractor } from './records'
 import { BadLines, scanFiles } from './scan'
@@ -6,29 +6,36 @@ import { StepMetricsBook } from './stepMetrics'
 import type { FieldMapping } from './mapping'
 import type { SourceFile } from './sources'
 
-/** What one file contributes to an analysis: its steps' metrics (before relative perplexity). */
+/** What one file, or one line-aligned byte range of it, contributes to an analysis. */
 export interface FileMetrics {
-  steps: { step: number; metrics: StepMetrics }[]
+  /** Each step's counts, to be merged with the other parts' in file order (StepMetricsBook.mergeState). */
+  states: { step: number; state: StepMetricsState }[]
   rollouts: number
   /** Rollouts with token spans (their length counts tokens, the others' words). */
   tokenRollouts: number
   bad: BadLines
+  /** Lines read, blank ones too: a range's bad lines are numbered from its start, and this places the next range. */
+  lastLine: number
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
 
 /**
- * The metrics of one file's steps on their own. Used by the analysis workers: when no step spans
- * two files (verl, checkpoints), the per-file results are the per-step results.
+ * The counts of one file's steps, or of one byte range of a plain file: what an analysis worker
+ * computes. Merged in file order, the parts give exactly the serial analysis's counts.
  */
 export async function fileMetrics(file: SourceFile, phrases: string[], mapping: FieldMapping, tokenizer: Tokenizer | null,
-  onBytes: (bytesDone: number) => void, signal?: AbortSignal): Promise<FileMetrics> {
+  onBytes: (bytesDone: number) => void, signal?: AbortSignal, range?: { start: number; end: number }): Promise<FileMetrics> {
   const extractor = new RecordExtractor(mapping)
   const book = new StepMetricsBook(compileMatcher(phrases))
   const bad = new BadLines()
   let rollouts = 0
   let tokenRollouts = 0
-  for await (const ev of scanFiles([file], { extractor, tokenizer, signal })) {
-    if (ev.type !== 'batch') continue
+  let lastLine = 0
+  for await (const ev of scanFiles([file], { extractor, tokenizer, signal, range })) {
+    if (ev.type === 'fileEnd') {
+      lastLine = ev.lastLine
+      continue
+    }
     for (const row of ev.rows) book.add(row)
     rollouts += ev.rows.length
     for (const r of ev.rows) if (r.starts !== null) tokenRollouts++
@@ -36,5 +43,5 @@ export async function fileMetrics(file: SourceFile, phrases: string[], mapping: 
     onBytes(ev.bytesDone)
   }
   if (signal?.aborted) throw new Error('cancelled')
-  return { steps: book.rawResults(), rollouts, tokenRollouts, bad, mapping: extractor.resolved() }
+  return { states: book.states(), rollouts, tokenRollouts, bad, lastLine, mapping: extractor.resolved() }
 }

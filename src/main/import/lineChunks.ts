@@ -220,6 +220,16 @@ export async function firstLines(path: string, n: number, maxBytes = 8 << 20): P
   return out
 }
 
+/** Whether a file holds gzip data (its first two bytes). */
+export async function isGzipFile(path: string): Promise<boolean> {
+  const fh = await open(path, 'r')
+  try {
+    return await isGzip(fh)
+  } finally {
+    await fh.close()
+  }
+}
+
 /**
  * Cuts a plain file into about `parts` byte ranges that start and end at line starts, so that
  * threads can read one each (readLineChunks' `range`). Fewer when lines are long.

@@ -20,7 +20,8 @@ export interface Row extends Aligned {
 
 export type ScanEvent =
   | { type: 'batch'; file: SourceFile; rows: Row[]; bad: BadLine[]; bytesDone: number }
-  | { type: 'fileEnd'; file: SourceFile; hash: string; lines: number; rows: number; skipped: number }
+  /** `lines`: non-blank lines; `lastLine`: every line read, blank ones too (the last line's number). */
+  | { type: 'fileEnd'; file: SourceFile; hash: string; lines: number; lastLine: number; rows: number; skipped: number }
 
 export interface ScanOptions {
   extractor: RecordExtractor
@@ -29,6 +30,8 @@ export interface ScanOptions {
   chunkBytes?: number
   /** Compute each file's SHA-256 while reading (imports); analysis skips it. */
   hash?: boolean
+  /** Read only this line-aligned byte range (one plain file; line numbers count from its start). */
+  range?: { start: number; end: number }
 }
 
 /**
@@ -43,9 +46,11 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
     const name = basename(file.path)
     const hash = opts.hash ? createHash('sha256') : undefined
     let lines = 0
+    let lastLine = 0
     let nRows = 0
     let skipped = 0
-    for await (const chunk of readLineChunks(file.path, { chunkBytes: opts.chunkBytes, signal: opts.signal, hash })) {
+    for await (const chunk of readLineChunks(file.path, { chunkBytes: opts.chunkBytes, signal: opts.signal, hash, range: opts.range })) {
+      lastLine = chunk.firstLine + chunk.lines.length - 1
       const rows: Row[] = []
       const bad: BadLine[] = []
       for (let i = 0; i < chunk.lines.length; i++) {
@@ -98,7 +103,7 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
     }
     if (opts.signal?.aborted) return
     before += file.size
-    yield { type: 'fileEnd', file, hash: hash ? hash.digest('hex') : '', lines, rows: nRows, skipped }
+    yield { type: 'fileEnd', file, hash: hash ? hash.digest('hex') : '', lines, lastLine, rows: nRows, skipped }
   }
 }
 

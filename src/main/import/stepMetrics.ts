@@ -1,4 +1,4 @@
-import { occScratch, RelativePerplexityTracker, StepMetricsAccumulator, type SgMatcher, type StepMetrics } from '../../core'
+import { occScratch, RelativePerplexityTracker, StepMetricsAccumulator, type SgMatcher, type StepMetrics, type StepMetricsState } from '../../core'
 import type { Aligned } from './align'
 
 /** pass@1 as the paper reports it, and pass@8 for the usual group of eight samples. */
@@ -42,6 +42,19 @@ export class StepMetricsBook {
 
   results(): StepRow[] {
     return withRelativePerplexity(this.rawResults())
+  }
+
+  /** Each step's counts as cloneable states, in step order (for merging on another thread). */
+  states(): { step: number; state: StepMetricsState }[] {
+    return this.steps.map((step) => ({ step, state: this.acc.get(step)!.toState() }))
+  }
+
+  /** Adds a step's counts made elsewhere (toState of a book of the same SG set), after this one's. */
+  mergeState(step: number, state: StepMetricsState): void {
+    const part = StepMetricsAccumulator.fromState(this.matcher, state, { passK: PASS_K })
+    const acc = this.acc.get(step)
+    if (acc) acc.merge(part)
+    else this.acc.set(step, part)
   }
 
   /** Each step's metrics on their own, in step order (no relative perplexity). */
