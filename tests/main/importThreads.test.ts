@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { createBackend } from '../../src/main/backend'
 import { importResult } from '../../src/main/import/importer'
 import { analyzeFiles } from '../../src/main/import/analyze'
-import { workUnits } from '../../src/main/import/analyzeParallel'
+import { analyzeParallel, workUnits } from '../../src/main/import/analyzeParallel'
 import { compileMatcher, parseSgSetJson } from '../../src/core'
 import { genVerlDump } from '../helpers/genVerl'
 import { tempDir } from '../helpers/tmp'
@@ -94,5 +94,21 @@ describe('worker threads give the same import and analysis as one thread', () =>
     for (let i = 0; i < a1.steps.length; i++) {
       for (const [k, v] of Object.entries(a1.steps[i]!)) expect(a2.steps[i]![k as keyof (typeof a2.steps)[number]]).toBeCloseTo(v as number, 12)
     }
+  })
+
+  it('a verl step that comes back in a later file: the threads give way to one reading, same numbers', async () => {
+    const dir = join(tmp.dir, 'verl-back')
+    mkdirSync(dir)
+    const one = readFileSync(join(dump, '1.jsonl'), 'utf8').trim().split('\n')
+    writeFileSync(join(dir, '1.jsonl'), one.slice(0, 300).join('\n') + '\n')
+    // 2.jsonl holds step 2 and, after it, the rest of step 1 (lines keep their "step": 1).
+    writeFileSync(join(dir, '2.jsonl'), readFileSync(join(dump, '2.jsonl'), 'utf8').trimEnd() + '\n' + one.slice(300).join('\n') + '\n')
+    const files = [1, 2].map((k) => ({ path: join(dir, `${k}.jsonl`), size: statSync(join(dir, `${k}.jsonl`)).size, stepHint: k }))
+    expect(await analyzeParallel(await workUnits(files), phrases, {}, null, 2, undefined, undefined, true)).toBeNull()
+    const a1 = await analyzeFiles({ paths: [dir], phrases, threads: 1 })
+    const a2 = await analyzeFiles({ paths: [dir], phrases, threads: 2 })
+    expect(a2.format).toBe('verl')
+    expect(a2.steps).toEqual(a1.steps)
+    expect(a2.steps[0]!.rollouts).toBe(one.filter((l) => l.startsWith('{') && (() => { try { JSON.parse(l); return true } catch { return false } })()).length)
   })
 })

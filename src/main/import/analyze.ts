@@ -46,8 +46,10 @@ export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult>
     const units = await workUnits(src.files, opts.unitBytes)
     if (units.length > 1) {
       const tok = opts.tokenizerPath ? { path: opts.tokenizerPath, loaded: opts.tokenizer ?? readTokenizer(opts.tokenizerPath) } : null
-      const r = await analyzeParallel(units, opts.phrases, opts.mapping ?? {}, tok, threads, (b) => opts.onProgress?.(b, total, 0), opts.signal)
-      return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, bytes: total, bad: r.bad, notes: src.notes, mapping: r.mapping }
+      const r = await analyzeParallel(units, opts.phrases, opts.mapping ?? {}, tok, threads, (b) => opts.onProgress?.(b, total, 0), opts.signal,
+        src.format !== 'jsonl')
+      // null: a step came back in a later verl or checkpoint file; read serially instead.
+      if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, bytes: total, bad: r.bad, notes: src.notes, mapping: r.mapping }
     }
   }
   const extractor = new RecordExtractor(opts.mapping ?? {})

@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads'
 import type { Tokenizer } from '@huggingface/tokenizers'
-import { compileMatcher, type StepMetricsState } from '../../core'
+import { compileMatcher, type StepMetrics, type StepMetricsState } from '../../core'
 import { fileMetrics } from './fileMetrics'
 import { isGzipFile, lineRanges } from './lineChunks'
 import { BadLines, type BadLine } from './scan'
-import { StepMetricsBook, type StepRow } from './stepMetrics'
+import { StepMetricsBook, withRelativePerplexity, type StepRow } from './stepMetrics'
 import type { FieldMapping } from './mapping'
 import type { SourceFile } from './sources'
 
@@ -12,7 +12,7 @@ import type { SourceFile } from './sources'
 export interface WorkUnit {
   file: SourceFile
   range?: { start: number; end: number }
-  /** Bytes it covers (for progress and for handing out the largest first). */
+  /** Bytes it covers. */
   bytes: number
 }
 
@@ -54,21 +54,32 @@ export async function workUnits(files: readonly SourceFile[], unitBytes = UNIT_B
 }
 
 /**
- * Analyses work units on `threads` threads, largest first: this thread and `threads - 1` worker
+ * Analyses work units on `threads` threads, in reading order: this thread and `threads - 1` worker
  * threads, all taking units from one queue. (This thread works too: it would only wait
  * otherwise, and on two cores one worker's start-up is time this thread spends on the first
  * unit.) Each unit gives its steps' counts; they are merged in unit order, which is the order a
  * serial reading adds them, so steps that span files or ranges come out as one.
+ *
+ * Counts are kept until the end, as a serial reading keeps them: memory grows with the steps'
+ * distinct continuations. Where each file holds its own step (`stepPerFile`: verl,
+ * checkpoints), a file's steps are closed (their metrics computed, their counts dropped) once
+ * its last unit is merged; should a later file bring one of them again, the answer is null and
+ * the caller reads serially.
  */
 export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], mapping: FieldMapping,
   tokenizer: { path: string; loaded: Tokenizer } | null, threads: number, onProgress?: (bytesDone: number) => void,
-  signal?: AbortSignal): Promise<ParallelResult> {
-  const order = units.map((_, i) => i).sort((a, b) => units[b]!.bytes - units[a]!.bytes)
+  signal?: AbortSignal, stepPerFile = false): Promise<ParallelResult | null> {
+  // Handed out in reading order, so results merge (and free their counts) about as soon as they
+  // arrive; units are at most UNIT_BYTES or one file, so the threads still end close together.
+  const order = units.map((_, i) => i)
+  // Results wait here until every unit before them is in, then merge in order and are dropped:
+  // memory holds the units done out of order, not every unit of a file of many gigabytes.
   const results: (Done | undefined)[] = new Array(units.length)
+  const merged = new Merged(units, phrases, stepPerFile)
   const progress = new Float64Array(units.length)
   const workers: Worker[] = []
   const label = (i: number) => units[i]!.file.path
-  return new Promise<ParallelResult>((resolve, reject) => {
+  return new Promise<ParallelResult | null>((resolve, reject) => {
     let next = 0
     let finished = 0
     let failed = false
@@ -92,13 +103,18 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
     const done = (m: Done) => {
       results[m.index] = m
       finished++
+      try {
+        while (merged.next < units.length && results[merged.next]) {
+          merged.add(results[merged.next]!)
+          results[merged.next - 1] = undefined
+        }
+      } catch (e) {
+        fail(e as Error)
+        return
+      }
       if (finished === units.length) {
         stop()
-        try {
-          resolve(merge(units, results as Done[], phrases))
-        } catch (e) {
-          reject(e as Error)
-        }
+        resolve(merged.result())
       }
     }
     signal?.addEventListener('abort', () => fail(new Error('cancelled')), { once: true })
@@ -143,27 +159,55 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
   })
 }
 
-function merge(units: readonly WorkUnit[], results: readonly Done[], phrases: string[]): ParallelResult {
-  const book = new StepMetricsBook(compileMatcher(phrases))
-  const bad = new BadLines()
-  let rollouts = 0
-  let tokenRollouts = 0
+/** Units' results merged in unit order (the order a serial reading adds them). */
+class Merged {
+  next = 0
+  private book: StepMetricsBook
+  private readonly matcher
+  private readonly closed = new Map<number, StepMetrics>()
+  private collided = false
+  private readonly bad = new BadLines()
+  private rollouts = 0
+  private tokenRollouts = 0
   // A range's line numbers count from its start: add the lines of the file's ranges before it.
-  let lineBase = 0
-  for (let i = 0; i < results.length; i++) {
-    const r = results[i]!
-    if (i > 0 && units[i]!.file !== units[i - 1]!.file) lineBase = 0
-    for (const s of r.states) book.mergeState(s.step, s.state)
-    rollouts += r.rollouts
-    tokenRollouts += r.tokenRollouts
-    // Units in order: the first 100 problems are the first ones met reading the files in order.
-    bad.add(lineBase === 0 ? r.bad.first : r.bad.first.map((b) => ({ ...b, line: b.line + lineBase })))
+  private lineBase = 0
+  private mapping: Done['mapping'] | null = null
+
+  constructor(private readonly units: readonly WorkUnit[], phrases: string[], private readonly stepPerFile: boolean) {
+    this.matcher = compileMatcher(phrases)
+    this.book = new StepMetricsBook(this.matcher)
+  }
+
+  add(r: Done): void {
+    const i = this.next++
+    if (i > 0 && this.units[i]!.file !== this.units[i - 1]!.file) this.lineBase = 0
+    for (const s of r.states) {
+      if (this.closed.has(s.step)) this.collided = true
+      else this.book.mergeState(s.step, s.state)
+    }
+    this.rollouts += r.rollouts
+    this.tokenRollouts += r.tokenRollouts
+    this.mapping ??= r.mapping
+    // In unit order, the first 100 problems are the first ones met reading the files in order.
+    const bad = this.bad
+    bad.add(this.lineBase === 0 ? r.bad.first : r.bad.first.map((b) => ({ ...b, line: b.line + this.lineBase })))
     bad.total += r.bad.total - r.bad.first.length
     for (const [k, n] of Object.entries(r.bad.byKind)) {
       const listed = r.bad.first.filter((b) => b.kind === k).length
       bad.byKind[k] = (bad.byKind[k] ?? 0) + n - listed
     }
-    lineBase += r.lastLine
+    this.lineBase += r.lastLine
+    const fileDone = this.next === this.units.length || this.units[this.next]!.file !== this.units[i]!.file
+    if (this.stepPerFile && fileDone) {
+      for (const { step, metrics } of this.book.rawResults()) this.closed.set(step, metrics)
+      this.book = new StepMetricsBook(this.matcher)
+    }
   }
-  return { steps: book.results(), rollouts, tokenRollouts, bad, mapping: results[0]!.mapping }
+
+  /** null: a closed step came back in a later file. */
+  result(): ParallelResult | null {
+    if (this.collided) return null
+    const steps = [...this.closed].map(([step, metrics]) => ({ step, metrics })).concat(this.book.rawResults()).sort((a, b) => a.step - b.step)
+    return { steps: withRelativePerplexity(steps), rollouts: this.rollouts, tokenRollouts: this.tokenRollouts, bad: this.bad, mapping: this.mapping! }
+  }
 }
