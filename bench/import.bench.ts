@@ -1,4 +1,4 @@
-// npm run bench:import — `hicra analyze` on the 200 MB verl dump (target ≥ 80 MB/s end to end) and
+// npm run bench:import — `hicra analyze` on the 200 MB verl dump (target ≥ 80 MB/s end to end; also as one file) and
 // `hicra import` into SQLite on a 1 GB dump (target ≥ 40 MB/s, peak RSS < 400 MB), each run as the
 // real CLI in a child process whose peak RSS is read from /proc. Reference timed in the same run:
 // a plain Node loop that reads the same files and JSON.parses every line (the floor of any JSONL
@@ -150,6 +150,14 @@ async function main(): Promise<void> {
     anRate = row('hicra analyze (worker threads)', mb200, an, '≥ 80 MB/s')
     const an1 = await measure([...hicra, 'analyze', small, '--sg', sg, '--json', '--threads', '1'])
     row('hicra analyze --threads 1', mb200, an1, '')
+    // The same rollouts as one JSONL file: cut into line-aligned ranges for the threads.
+    const single = join(data, 'verl200-single.jsonl')
+    if (!existsSync(single) || statSync(single).size !== Math.round(mb200 * 1e6)) {
+      const fd = openSync(single, 'w')
+      for (let s = 1; s <= 20; s++) writeSync(fd, readFileSync(join(small, `${s}.jsonl`)))
+      closeSync(fd)
+    }
+    row('hicra analyze, one 200 MB file', mb200, await measure([...hicra, 'analyze', single, '--sg', sg, '--json']), '')
   }
   const dbDir = join(tmpdir(), `hicra-bench-${process.pid}`)
   mkdirSync(dbDir, { recursive: true })
