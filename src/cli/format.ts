@@ -1,3 +1,5 @@
+import type { JobProgress } from '../shared/api/jobs'
+
 /** A plain left-aligned text table for terminals. */
 export function table(headers: string[], rows: unknown[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '' : String(c))))]
@@ -33,4 +35,26 @@ export function formatDuration(seconds: number): string {
   const h = Math.floor(s / 3600)
   const m = Math.floor((s % 3600) / 60)
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${s}s`
+}
+
+/** A progress bar on stderr: redrawn in place on a terminal, a line every few seconds otherwise. */
+export function progressPrinter(label: string): { update(p: Pick<JobProgress, 'done' | 'total' | 'unit' | 'rate' | 'message'>): void; end(): void } {
+  const tty = process.stderr.isTTY === true
+  let last = 0
+  let drawn = false
+  return {
+    update(p) {
+      const now = Date.now()
+      if (!tty && now - last < 2000) return
+      last = now
+      const line = progressLine(label, p.done, p.total, p.unit, p.rate) + (p.message ? `  ${p.message}` : '')
+      if (tty) {
+        process.stderr.write('\r' + line.slice(0, (process.stderr.columns || 120) - 1).padEnd(Math.min(119, (process.stderr.columns || 120) - 1)))
+        drawn = true
+      } else process.stderr.write(line + '\n')
+    },
+    end() {
+      if (drawn) process.stderr.write('\n')
+    }
+  }
 }

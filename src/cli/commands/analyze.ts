@@ -1,7 +1,7 @@
 import type { Command } from '../command'
 import { UsageError } from '../command'
 import { formatOption, intOption, mapOption, parse } from '../args'
-import { table } from '../format'
+import { progressPrinter, table } from '../format'
 import { analyzeFiles } from '../../main/import/analyze'
 import { resolveSg } from '../../main/import/sgResolve'
 import { readTokenizer } from '../../main/import/tokenizer'
@@ -44,15 +44,23 @@ the input supports), without writing anything. Skipped lines are reported on std
       return 1
     }
     let r
+    const bar = progressPrinter('analyzing')
+    const t0 = Date.now()
+    const onProgress = (done: number, total: number) => {
+      const s = (Date.now() - t0) / 1000
+      bar.update({ done, total, unit: 'bytes', rate: s > 0.5 ? done / s : null, message: null })
+    }
     try {
-      r = await analyzeFiles({ paths: positionals, format, mapping, phrases: sg.phrases, tokenizer, tokenizerPath: values.tokenizer ?? null, threads })
+      r = await analyzeFiles({ paths: positionals, format, mapping, phrases: sg.phrases, tokenizer, tokenizerPath: values.tokenizer ?? null, threads, onProgress })
     } catch (e) {
+      bar.end()
       if ((e as Error).name === 'SourceError') {
         console.error(`hicra analyze: ${(e as Error).message}`)
         return 1
       }
       throw e
     }
+    bar.end()
     if (r.bad.total > 0) {
       const kinds = Object.entries(r.bad.byKind).map(([k, n]) => `${n} ${k}`).join(', ')
       console.error(`skipped: ${kinds}`)

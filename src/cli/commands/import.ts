@@ -4,33 +4,10 @@ import { UsageError } from '../command'
 import { formatOption, mapOption, parse } from '../args'
 import { defaultDbPath } from '../paths'
 import { withBackend, call } from '../client'
-import { humanBytes, progressLine } from '../format'
+import { humanBytes, progressPrinter } from '../format'
 import { importResult, type ImportSummary } from '../../main/import/importer'
 import { MAP_FIELDS } from '../../main/import/mapping'
-import type { JobProgress } from '../../shared/api/jobs'
 import { tokenNote } from '../../shared/tokenNote'
-
-/** A progress bar on stderr: redrawn in place on a terminal, a line every few seconds otherwise. */
-export function progressPrinter(label: string): { update(p: JobProgress): void; end(): void } {
-  const tty = process.stderr.isTTY === true
-  let last = 0
-  let drawn = false
-  return {
-    update(p) {
-      const now = Date.now()
-      if (!tty && now - last < 2000) return
-      last = now
-      const line = progressLine(label, p.done, p.total, p.unit, p.rate) + (p.message ? `  ${p.message}` : '')
-      if (tty) {
-        process.stderr.write('\r' + line.slice(0, (process.stderr.columns || 120) - 1).padEnd(Math.min(119, (process.stderr.columns || 120) - 1)))
-        drawn = true
-      } else process.stderr.write(line + '\n')
-    },
-    end() {
-      if (drawn) process.stderr.write('\n')
-    }
-  }
-}
 
 export function printSummary(s: ImportSummary, runName: string | null): void {
   if (s.alreadyImported !== null) {
