@@ -74,7 +74,8 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
   // the DOM library, and the page's CSP forbids evaluating strings.
   const drawn = (name: string) => page.evaluate((n) => {
     const charts = (globalThis as any).__charts as Record<string, { getOption(): { series: { name: string; data: number[] }[] } }>
-    return charts['errors-chart']!.getOption().series.find((s) => s.name === n)!.data
+    // null until the chart holds that series (it redraws after the counts it is read beside).
+    return charts['errors-chart']?.getOption()?.series?.find((s) => s.name === n)?.data ?? null
   }, name)
   const countIs = (type: string, n: number) =>
     page.getByTestId(`count-${type}`).getByTestId('count-value').filter({ hasText: new RegExp(`^${n}$`) }).waitFor()
@@ -83,8 +84,8 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await page.goto(`${served.url}#/errors?run=${runId}`)
     await page.getByTestId('errors-chart').waitFor()
     expect(await total('unlabelled').textContent()).toBe('5')
-    expect(await drawn('unlabelled')).toEqual([2, 3])
-    expect(await drawn('planning')).toEqual([0, 0])
+    await expect.poll(() => drawn('unlabelled')).toEqual([2, 3])
+    await expect.poll(() => drawn('planning')).toEqual([0, 0])
 
     const queue = page.getByTestId('label-queue')
     await queue.getByTestId('queue-position').filter({ hasText: '1 / 5' }).waitFor()
@@ -95,9 +96,9 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await queue.focus()
     await page.keyboard.press('1')
     await countIs('planning', 1)
-    expect(await drawn('planning')).toEqual([1, 0])
-    expect(await drawn('Planning & Strategy')).toEqual([1, 0])
-    expect(await drawn('unlabelled')).toEqual([1, 3])
+    await expect.poll(() => drawn('planning')).toEqual([1, 0])
+    await expect.poll(() => drawn('Planning & Strategy')).toEqual([1, 0])
+    await expect.poll(() => drawn('unlabelled')).toEqual([1, 3])
     await queue.getByTestId('queue-position').filter({ hasText: '2 / 5' }).waitFor()
 
     // u undoes the label, k goes back, 4 labels it format instead.
@@ -106,7 +107,7 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await queue.getByTestId('queue-position').filter({ hasText: '1 / 5' }).waitFor()
     await page.keyboard.press('4')
     await countIs('format', 1)
-    expect(await drawn('format')).toEqual([1, 0])
+    await expect.poll(() => drawn('format')).toEqual([1, 0])
     const stored = await apiCall<{ series: Record<string, number[]> }>(served, 'errors/counts', { runId, source: 'manual' })
     expect(stored.series.format).toEqual([1, 0])
     await page.screenshot({ path: join(artifacts, 'errors.png'), fullPage: true })
@@ -121,8 +122,8 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await page.getByTestId('errors-source').selectOption('rule')
     // 2 unlabelled only under the rule source (the effective count has 1: one failure is manual).
     await countIs('unlabelled', 2)
-    expect(await drawn('calculation')).toEqual([0, 1])
-    expect(await drawn('format')).toEqual([1, 1])
+    await expect.poll(() => drawn('calculation')).toEqual([0, 1])
+    await expect.poll(() => drawn('format')).toEqual([1, 1])
     await page.getByTestId('errors-source').selectOption('effective')
     // Move to the arithmetic slip and accept the rule's suggestion with 'a'.
     await queue.focus()
@@ -173,8 +174,8 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
       await page.getByTestId('errors-source').selectOption('judge')
       // 4 planning only by the judge's labels (the effective count has 3: two failures carry manual ones).
       await countIs('planning', 4)
-      expect(await drawn('planning')).toEqual([2, 2])
-      expect(await drawn('calculation')).toEqual([0, 1])
+      await expect.poll(() => drawn('planning')).toEqual([2, 2])
+      await expect.poll(() => drawn('calculation')).toEqual([0, 1])
       await page.getByTestId('errors-source').selectOption('effective')
       await page.screenshot({ path: join(artifacts, 'errors-judge.png'), fullPage: true })
     } finally {
@@ -191,7 +192,7 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     store.close()
     await apiCall(served, 'metrics/append', { runId, points: [{ step: 3, key: 'accuracy', value: 0 }] })
     await countIs('unlabelled', 1)
-    expect(await drawn('unlabelled')).toEqual([0, 0, 1])
+    await expect.poll(() => drawn('unlabelled')).toEqual([0, 0, 1])
   })
 
   it('explores rollouts: filters, planning highlights, the entropy strip and the step shares', async () => {
