@@ -1,5 +1,5 @@
 import { lowerUnit } from './chars'
-import { hashWord, type WordVocab } from './vocab'
+import type { WordVocab } from './vocab'
 
 // lowerUnit with ASCII answered here: under tsx an imported function costs a getter call per
 // use, and this runs on every character of every counted continuation.
@@ -150,39 +150,6 @@ export class ContinuationCounter {
     this.insert(slot, g, h, off, 1)
   }
 
-  /** Counts a pair given as its key (three normalized words joined by single spaces). */
-  addKey(g: number, key: string, n: number): void {
-    const [a, b, c] = key.split(' ')
-    if (this.vocab) {
-      const ia = this.vocab.intern(a)
-      const ib = this.vocab.intern(b)
-      const ic = this.vocab.intern(c)
-      if (ia >= 0 && ib >= 0 && ic >= 0) {
-        this.addIds(g, (ia * this.V + ib) * this.V + ic, n)
-        return
-      }
-    }
-    const h = combine(g, hashWord(a), hashWord(b), hashWord(c))
-    let slot = h & this.mask
-    for (;;) {
-      const at = slot * SLOT
-      const cnt = this.slots[at]
-      if (cnt === 0) break
-      if (this.slots[at + 2] === h && this.slots[at + 1] === g && this.keyOf(slot) === key) {
-        this.slots[at] = cnt + n
-        return
-      }
-      slot = (slot + 1) & this.mask
-    }
-    this.reserve(key.length + 2)
-    const off = this.arenaUsed
-    this.arena[off] = key.length & 0xffff
-    this.arena[off + 1] = key.length >>> 16
-    for (let i = 0; i < key.length; i++) this.arena[off + 2 + i] = key.charCodeAt(i)
-    this.arenaUsed += key.length + 2
-    this.insert(slot, g, h, off, n)
-  }
-
   /** The tables as plain data that crosses threads (structured clone); see fromState. */
   toState(): ContinuationState {
     return {
@@ -246,43 +213,12 @@ export class ContinuationCounter {
     return true
   }
 
-  /** Number of distinct (gram, continuation) pairs. */
-  get distinct(): number {
-    return this.size + this.idSize
-  }
-
-  forEach(fn: (gram: number, key: string, count: number) => void): void {
-    if (this.vocab) {
-      const V = this.V
-      const words = this.vocab.words
-      const t = this.idSlots
-      for (let at = 0; at < t.length; at += ID_STRIDE) {
-        if (t[at] === 0) continue
-        const k = t[at + 1]
-        const c = k % V
-        const b = ((k - c) / V) % V
-        const a = (k - c - b * V) / (V * V)
-        fn(t[at + 2], `${words[a]} ${words[b]} ${words[c]}`, t[at])
-      }
-    }
-    const t = this.slots
-    for (let slot = 0; slot <= this.mask; slot++) if (t[slot * SLOT] > 0) fn(t[slot * SLOT + 1], this.keyOf(slot), t[slot * SLOT])
-  }
-
   /** Calls fn with each gram and count, without building keys. */
   forEachCount(fn: (gram: number, count: number) => void): void {
     const ti = this.idSlots
     for (let at = 0; at < ti.length; at += ID_STRIDE) if (ti[at] > 0) fn(ti[at + 2], ti[at])
     const t = this.slots
     for (let at = 0; at < t.length; at += SLOT) if (t[at] > 0) fn(t[at + 1], t[at])
-  }
-
-  private keyOf(slot: number): string {
-    const off = this.slots[slot * SLOT + 3]
-    const len = this.arena[off] | (this.arena[off + 1] << 16)
-    let out = ''
-    for (let i = 0; i < len; i++) out += String.fromCharCode(this.arena[off + 2 + i])
-    return out
   }
 
   private sameKey(off: number, len: number, text: string, s0: number, e0: number, s1: number, e1: number, s2: number, e2: number): boolean {

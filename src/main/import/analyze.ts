@@ -1,12 +1,11 @@
 import { availableParallelism } from 'node:os'
-import { compileMatcher } from '../../core'
 import { analyzeParallel, workUnits } from './analyzeParallel'
+import { tally } from './fileMetrics'
+import type { BadLines } from './scan'
+import type { StepRow } from './stepMetrics'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { listSources, type ImportFormat } from './sources'
 import { readTokenizer } from './tokenizer'
-import { RecordExtractor } from './records'
-import { BadLines, scanFiles } from './scan'
-import { StepMetricsBook, type StepRow } from './stepMetrics'
 import type { FieldMapping } from './mapping'
 
 export interface AnalyzeOptions {
@@ -52,19 +51,6 @@ export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult>
       if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, bytes: total, bad: r.bad, notes: src.notes, mapping: r.mapping }
     }
   }
-  const extractor = new RecordExtractor(opts.mapping ?? {})
-  const book = new StepMetricsBook(compileMatcher(opts.phrases))
-  const bad = new BadLines()
-  let rollouts = 0
-  let tokenRollouts = 0
-  for await (const ev of scanFiles(src.files, { extractor, tokenizer: opts.tokenizer, signal: opts.signal })) {
-    if (ev.type !== 'batch') continue
-    for (const row of ev.rows) book.add(row)
-    rollouts += ev.rows.length
-    for (const r of ev.rows) if (r.starts !== null) tokenRollouts++
-    bad.add(ev.bad)
-    opts.onProgress?.(ev.bytesDone, total, rollouts)
-  }
-  if (opts.signal?.aborted) throw new Error('cancelled')
-  return { format: src.format, steps: book.results(), rollouts, tokenRollouts, bytes: total, bad, notes: src.notes, mapping: extractor.resolved() }
+  const t = await tally(src.files, opts.phrases, opts.mapping ?? {}, opts.tokenizer ?? null, (bytes, rollouts) => opts.onProgress?.(bytes, total, rollouts), opts.signal)
+  return { format: src.format, steps: t.book.results(), rollouts: t.rollouts, tokenRollouts: t.tokenRollouts, bytes: total, bad: t.bad, notes: src.notes, mapping: t.mapping }
 }

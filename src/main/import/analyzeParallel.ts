@@ -72,16 +72,12 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
   // Handed out in reading order, so results merge (and free their counts) about as soon as they
   // arrive; units are at most UNIT_BYTES or one file, so the threads still end close together.
   const order = units.map((_, i) => i)
-  // Results wait here until every unit before them is in, then merge in order and are dropped:
-  // memory holds the units done out of order, not every unit of a file of many gigabytes.
-  const results: (Done | undefined)[] = new Array(units.length)
   const merged = new Merged(units, phrases, stepPerFile)
   const progress = new Float64Array(units.length)
   const workers: Worker[] = []
   const label = (i: number) => units[i]!.file.path
   return new Promise<ParallelResult | null>((resolve, reject) => {
     let next = 0
-    let finished = 0
     let failed = false
     const stop = () => {
       for (const w of workers) void w.terminate()
@@ -101,18 +97,13 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
       }
     }
     const done = (m: Done) => {
-      results[m.index] = m
-      finished++
       try {
-        while (merged.next < units.length && results[merged.next]) {
-          merged.add(results[merged.next]!)
-          results[merged.next - 1] = undefined
-        }
+        merged.offer(m)
       } catch (e) {
         fail(e as Error)
         return
       }
-      if (finished === units.length) {
+      if (merged.complete) {
         stop()
         resolve(merged.result())
       }
@@ -137,7 +128,7 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
         else if (m.type === 'error') fail(new Error(`${label(m.index)}: ${m.message}`))
         else {
           done(m)
-          if (finished < units.length) feed(w)
+          if (!merged.complete) feed(w)
         }
       })
     }
@@ -159,9 +150,14 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
   })
 }
 
-/** Units' results merged in unit order (the order a serial reading adds them). */
+/**
+ * Units' results merged in unit order (the order a serial reading adds them). A result waits
+ * until every unit before it is in, then merges and is dropped: memory holds the units done out
+ * of order, not every unit of a file of many gigabytes.
+ */
 class Merged {
-  next = 0
+  private next = 0
+  private readonly waiting = new Map<number, Done>()
   private book: StepMetricsBook
   private readonly matcher
   private readonly closed = new Map<number, StepMetrics>()
@@ -178,9 +174,20 @@ class Merged {
     this.book = new StepMetricsBook(this.matcher)
   }
 
-  add(r: Done): void {
+  get complete(): boolean {
+    return this.next === this.units.length
+  }
+
+  offer(r: Done): void {
+    this.waiting.set(r.index, r)
+    for (let w = this.waiting.get(this.next); w; w = this.waiting.get(this.next)) {
+      this.waiting.delete(this.next)
+      this.add(w)
+    }
+  }
+
+  private add(r: Done): void {
     const i = this.next++
-    if (i > 0 && this.units[i]!.file !== this.units[i - 1]!.file) this.lineBase = 0
     for (const s of r.states) {
       if (this.closed.has(s.step)) this.collided = true
       else this.book.mergeState(s.step, s.state)
@@ -196,8 +203,8 @@ class Merged {
       const listed = r.bad.first.filter((b) => b.kind === k).length
       bad.byKind[k] = (bad.byKind[k] ?? 0) + n - listed
     }
-    this.lineBase += r.lastLine
     const fileDone = this.next === this.units.length || this.units[this.next]!.file !== this.units[i]!.file
+    this.lineBase = fileDone ? 0 : this.lineBase + r.lastLine
     if (this.stepPerFile && fileDone) {
       for (const { step, metrics } of this.book.rawResults()) this.closed.set(step, metrics)
       this.book = new StepMetricsBook(this.matcher)

@@ -6,17 +6,52 @@ import { StepMetricsBook } from './stepMetrics'
 import type { FieldMapping } from './mapping'
 import type { SourceFile } from './sources'
 
-/** What one file, or one line-aligned byte range of it, contributes to an analysis. */
-export interface FileMetrics {
-  /** Each step's counts, to be merged with the other parts' in file order (StepMetricsBook.mergeState). */
-  states: { step: number; state: StepMetricsState }[]
+/** Rows of some files read into one book of step counts, with what the reading met. */
+export interface Tally {
+  book: StepMetricsBook
   rollouts: number
   /** Rollouts with token spans (their length counts tokens, the others' words). */
   tokenRollouts: number
   bad: BadLines
-  /** Lines read, blank ones too: a range's bad lines are numbered from its start, and this places the next range. */
+  /** Lines of the last file (or of the range) read, blank ones too: a range's bad lines count from its start, and this places the next range. */
   lastLine: number
   mapping: { record: FieldMapping; rollout: FieldMapping }
+}
+
+/**
+ * Reads files (or a byte range of one plain file) into step counts: the work of a serial
+ * analysis, and of each analysis worker on its unit. `onBatch` hears the bytes read and the
+ * rollouts counted so far.
+ */
+export async function tally(files: readonly SourceFile[], phrases: string[], mapping: FieldMapping, tokenizer: Tokenizer | null,
+  onBatch?: (bytesDone: number, rollouts: number) => void, signal?: AbortSignal, range?: { start: number; end: number }): Promise<Tally> {
+  const extractor = new RecordExtractor(mapping)
+  const book = new StepMetricsBook(compileMatcher(phrases))
+  const bad = new BadLines()
+  let rollouts = 0
+  let tokenRollouts = 0
+  let lastLine = 0
+  for await (const ev of scanFiles(files, { extractor, tokenizer, signal, range })) {
+    if (ev.type === 'fileEnd') {
+      lastLine = ev.lastLine
+      continue
+    }
+    for (const row of ev.rows) {
+      book.add(row)
+      if (row.starts !== null) tokenRollouts++
+    }
+    rollouts += ev.rows.length
+    bad.add(ev.bad)
+    onBatch?.(ev.bytesDone, rollouts)
+  }
+  if (signal?.aborted) throw new Error('cancelled')
+  return { book, rollouts, tokenRollouts, bad, lastLine, mapping: extractor.resolved() }
+}
+
+/** What one file, or one line-aligned byte range of it, contributes to an analysis. */
+export type FileMetrics = Omit<Tally, 'book'> & {
+  /** Each step's counts, to be merged with the other parts' in file order (StepMetricsBook.mergeState). */
+  states: { step: number; state: StepMetricsState }[]
 }
 
 /**
@@ -25,23 +60,6 @@ export interface FileMetrics {
  */
 export async function fileMetrics(file: SourceFile, phrases: string[], mapping: FieldMapping, tokenizer: Tokenizer | null,
   onBytes: (bytesDone: number) => void, signal?: AbortSignal, range?: { start: number; end: number }): Promise<FileMetrics> {
-  const extractor = new RecordExtractor(mapping)
-  const book = new StepMetricsBook(compileMatcher(phrases))
-  const bad = new BadLines()
-  let rollouts = 0
-  let tokenRollouts = 0
-  let lastLine = 0
-  for await (const ev of scanFiles([file], { extractor, tokenizer, signal, range })) {
-    if (ev.type === 'fileEnd') {
-      lastLine = ev.lastLine
-      continue
-    }
-    for (const row of ev.rows) book.add(row)
-    rollouts += ev.rows.length
-    for (const r of ev.rows) if (r.starts !== null) tokenRollouts++
-    bad.add(ev.bad)
-    onBytes(ev.bytesDone)
-  }
-  if (signal?.aborted) throw new Error('cancelled')
-  return { states: book.states(), rollouts, tokenRollouts, bad, lastLine, mapping: extractor.resolved() }
+  const { book, ...rest } = await tally([file], phrases, mapping, tokenizer, onBytes, signal, range)
+  return { states: book.states(), ...rest }
 }

@@ -34,13 +34,6 @@ export interface ReadOptions {
 
 const DEFAULT_CHUNK = 1 << 20
 
-/** A block of the file's (decompressed) bytes, valid until the next one is asked for. */
-interface Block {
-  bytes: Buffer
-  /** Bytes of the file itself read so far. */
-  fileBytes: number
-}
-
 class BrokenFile extends Error {}
 
 /** Whether a file starts with the gzip magic bytes (rollout dumps are often kept compressed). */
@@ -52,9 +45,10 @@ async function isGzip(fh: FileHandle): Promise<boolean> {
 
 /**
  * A plain file's blocks. The next block is read while the consumer works on the lines of this one
- * (on one thread, waiting for each read cost about 5% of an analysis): two block buffers in turn.
+ * (on one thread, waiting for each read cost about 5% of an analysis): two block buffers in turn,
+ * so a block is valid until the next one is asked for.
  */
-async function* plainBlocks(fh: FileHandle, size: number, hash: Hash | undefined, start = 0, end = Infinity): AsyncGenerator<Block> {
+async function* plainBlocks(fh: FileHandle, size: number, hash: Hash | undefined, start = 0, end = Infinity): AsyncGenerator<Buffer> {
   let cur = Buffer.allocUnsafe(size)
   let next = Buffer.allocUnsafe(size)
   let position = start
@@ -66,7 +60,7 @@ async function* plainBlocks(fh: FileHandle, size: number, hash: Hash | undefined
     position += bytesRead
     pending = position < end ? fh.read(next, 0, Math.min(size, end - position), position) : Promise.resolve({ bytesRead: 0, buffer: next })
     hash?.update(cur.subarray(0, bytesRead))
-    yield { bytes: cur.subarray(0, bytesRead), fileBytes: position }
+    yield cur.subarray(0, bytesRead)
     const t = cur
     cur = next
     next = t
@@ -74,19 +68,19 @@ async function* plainBlocks(fh: FileHandle, size: number, hash: Hash | undefined
 }
 
 /** A gzip file's decompressed blocks, streamed (zlib works on its own thread meanwhile). */
-async function* gzipBlocks(path: string, size: number, hash: Hash | undefined, hashed: { bytes: number }): AsyncGenerator<Block> {
+async function* gzipBlocks(path: string, size: number, hash: Hash | undefined, read: { bytes: number }): AsyncGenerator<Buffer> {
   const raw = createReadStream(path, { highWaterMark: size })
   const gunzip = createGunzip({ chunkSize: Math.max(64, Math.min(size, 1 << 20)) })
-  let fileBytes = 0
+  // `read.bytes`: the stored bytes read (and hashed) so far, for progress and, when the data
+  // breaks off, for hashing the rest of the file.
   raw.on('data', (b: string | Buffer) => {
-    fileBytes += b.length
+    read.bytes += b.length
     hash?.update(b)
-    hashed.bytes = fileBytes
   })
   raw.on('error', (e) => gunzip.destroy(e))
   raw.pipe(gunzip)
   try {
-    for await (const out of gunzip as AsyncIterable<Buffer>) yield { bytes: out, fileBytes }
+    yield* gunzip as AsyncIterable<Buffer>
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
     if (code === 'Z_BUF_ERROR' || code === 'Z_DATA_ERROR') {
@@ -110,14 +104,13 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
   try {
     const size = opts.chunkBytes ?? DEFAULT_CHUNK
     const gz = await isGzip(fh)
-    const hashed = { bytes: 0 }
+    const gzRead = { bytes: 0 }
     if (gz && opts.range) throw new Error(`${path}: a byte range of a gzip file cannot be read on its own`)
-    const blocks = gz ? gzipBlocks(path, size, opts.hash, hashed) : plainBlocks(fh, size, opts.hash, opts.range?.start, opts.range?.end)
+    const blocks = gz ? gzipBlocks(path, size, opts.hash, gzRead) : plainBlocks(fh, size, opts.hash, opts.range?.start, opts.range?.end)
     let buf = Buffer.allocUnsafe(size * 2)
     let filled = 0
     let consumed = 0
     let lineNo = 1
-    let fileBytes = 0
     const cut = (end: number): string[] => {
       // Each line is decoded on its own: one non-ASCII character in a chunk decoded whole would
       // make every line of it a two-byte string, slowing JSON.parse and every scan after it.
@@ -139,20 +132,19 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
     try {
       for await (const block of blocks) {
         if (opts.signal?.aborted) return
-        const n = block.bytes.length
+        const n = block.length
         if (filled + n > buf.length) {
           // A line longer than the buffer holds: grow it (the only growth there is).
           const bigger = Buffer.allocUnsafe(Math.max(buf.length * 2, filled + n))
           buf.copy(bigger, 0, 0, filled)
           buf = bigger
         }
-        block.bytes.copy(buf, filled)
+        block.copy(buf, filled)
         filled += n
-        fileBytes = block.fileBytes
         const end = buf.lastIndexOf(10, filled - 1) + 1
         if (end === 0) continue
         const lines = cut(end)
-        yield { lines, firstLine: lineNo, bytesDone: gz ? fileBytes : consumed }
+        yield { lines, firstLine: lineNo, bytesDone: gz ? gzRead.bytes : consumed }
         lineNo += lines.length
         buf.copy(buf, 0, end, filled)
         filled -= end
@@ -164,27 +156,30 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
     if (opts.signal?.aborted) return
     if (broken !== undefined) {
       // The content hash is of the whole stored file, broken or not: the rest goes in too.
-      const size = (await fh.stat()).size
-      if (opts.hash) {
-        const rest = Buffer.allocUnsafe(1 << 20)
-        for (let at = hashed.bytes; at < size; ) {
-          const { bytesRead } = await fh.read(rest, 0, rest.length, at)
-          if (bytesRead === 0) break
-          opts.hash.update(rest.subarray(0, bytesRead))
-          at += bytesRead
-        }
-      }
+      if (opts.hash) await hashFrom(fh, gzRead.bytes, opts.hash)
       // Reported at the line it cut; the whole lines before it went out already.
-      yield { lines: [], firstLine: lineNo, bytesDone: size, broken }
+      yield { lines: [], firstLine: lineNo, bytesDone: (await fh.stat()).size, broken }
       return
     }
     // The last line, without a newline after it.
     if (filled > 0) {
       const lines = cut(filled)
-      yield { lines, firstLine: lineNo, bytesDone: gz ? fileBytes : consumed }
+      yield { lines, firstLine: lineNo, bytesDone: gz ? gzRead.bytes : consumed }
     }
   } finally {
     await fh.close()
+  }
+}
+
+/** Feeds `hash` the file's bytes from `at` to its end. */
+async function hashFrom(fh: FileHandle, at: number, hash: Hash, signal?: AbortSignal): Promise<void> {
+  const buf = Buffer.allocUnsafe(DEFAULT_CHUNK)
+  for (;;) {
+    if (signal?.aborted) throw new Error('cancelled')
+    const { bytesRead } = await fh.read(buf, 0, buf.length, at)
+    if (bytesRead === 0) return
+    hash.update(buf.subarray(0, bytesRead))
+    at += bytesRead
   }
 }
 
@@ -193,13 +188,7 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<stri
   const h = createHash('sha256')
   const fh = await open(path, 'r')
   try {
-    const buf = Buffer.allocUnsafe(DEFAULT_CHUNK)
-    for (;;) {
-      if (signal?.aborted) throw new Error('cancelled')
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null)
-      if (bytesRead === 0) break
-      h.update(buf.subarray(0, bytesRead))
-    }
+    await hashFrom(fh, 0, h, signal)
   } finally {
     await fh.close()
   }

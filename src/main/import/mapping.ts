@@ -70,8 +70,8 @@ function getPath(rec: Rec, path: string): unknown {
 export class FieldResolver {
   private readonly fixed = new Map<MapField, string>()
   private readonly open: MapField[]
-  /** Every default name of the fields still open. */
-  private openNames = new Set<string>()
+  /** Every default name of the fields still open (see openNamesNow). */
+  private openNames: Set<string>
   // Whether the last record asked about holds any open field's name. Most records hold none
   // (a verl line leaves eight fields open, over thirty names): one pass over the record's own
   // keys then answers every open field, instead of a missed property read per name.
@@ -84,7 +84,11 @@ export class FieldResolver {
       if (u !== undefined) this.fixed.set(f, u)
       else this.open.push(f)
     }
-    this.openNames = new Set(this.open.flatMap((f) => DEFAULT_NAMES[f]))
+    this.openNames = this.openNamesNow()
+  }
+
+  private openNamesNow(): Set<string> {
+    return new Set(this.open.flatMap((f) => DEFAULT_NAMES[f]))
   }
 
   get(rec: Rec, field: MapField): unknown {
@@ -105,7 +109,7 @@ export class FieldResolver {
       if (rec[name] !== undefined) {
         this.fixed.set(field, name)
         this.open.splice(this.open.indexOf(field), 1)
-        this.openNames = new Set(this.open.flatMap((f) => DEFAULT_NAMES[f]))
+        this.openNames = this.openNamesNow()
         return rec[name]
       }
     }

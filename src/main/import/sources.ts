@@ -87,9 +87,11 @@ export async function listSources(paths: readonly string[], format: ImportFormat
       const all = (await readdir(abs)).filter(isJsonl).sort()
       if (all.length === 0) throw new SourceError(`${p} holds no .jsonl (or .jsonl.gz) files`)
       // A compressed copy beside its plain file would read every line twice.
-      const names = all.filter((n) => !(n.toLowerCase().endsWith('.gz') && all.includes(n.slice(0, -3))))
-      for (const n of all) if (!names.includes(n)) notes.push(`left out ${n}: ${n.slice(0, -3)} beside it holds the same rollouts`)
-      for (const n of names) found.push(join(abs, n))
+      const listed = new Set(all)
+      for (const n of all) {
+        if (n.toLowerCase().endsWith('.gz') && listed.has(n.slice(0, -3))) notes.push(`left out ${n}: ${n.slice(0, -3)} beside it holds the same rollouts`)
+        else found.push(join(abs, n))
+      }
     } else if (st.isFile()) found.push(abs)
     else throw new SourceError(`${p} is neither a file nor a folder`)
   }

@@ -1,3 +1,5 @@
+import { lengthUnitOf } from '../../../shared/tokenNote'
+
 /**
  * The run-detail panels: the paper's Figure 2 (relative perplexity, token entropy, semantic and
  * conditional entropy, accuracy and response length) and the trainer's health (loss, clip fraction,
@@ -34,7 +36,7 @@ export function lengthUnit(run: RunLike): string {
   const s = (run.source as { summary?: { rollouts?: unknown; tokenRollouts?: unknown } } | null | undefined)?.summary
   // Imports made before the summary counted them.
   if (typeof s?.tokenRollouts !== 'number' || typeof s.rollouts !== 'number') return 'tokens or words'
-  return s.tokenRollouts === s.rollouts ? 'tokens' : s.tokenRollouts === 0 ? 'words' : 'tokens or words'
+  return lengthUnitOf(s.tokenRollouts, s.rollouts)
 }
 
 const PLANNING = '#D55E00'
