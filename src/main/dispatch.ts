@@ -5,6 +5,7 @@ import type { BackendContext } from './context'
 import { handlers } from './handlers'
 import { StoreError } from './store'
 import type { Handler } from './handlers/types'
+import { deeperThan, MAX_REQUEST_DEPTH } from './depth'
 
 /**
  * The one entry point of every transport: validate the request against the contract, run the
@@ -13,6 +14,7 @@ import type { Handler } from './handlers/types'
  */
 export async function dispatch(ctx: BackendContext, channel: string, raw: unknown): Promise<ApiResult<unknown>> {
   try {
+    if (deeperThan(raw, MAX_REQUEST_DEPTH)) throw new ApiError('invalid_argument', `${channel}: the request nests deeper than ${MAX_REQUEST_DEPTH} levels`)
     const req = parseRequest(channel, raw)
     const handler = handlers[channel as Channel] as Handler<Channel>
     const value = await handler(req as never, ctx)

@@ -57,7 +57,7 @@ describe('HTTP transport', () => {
     expect((await body(bad)).error).toMatchObject({ code: 'invalid_argument', field: 'name' })
     expect((await post('/api/runs/get', { id: 4040 })).status).toBe(404)
     expect((await post('/api/no/such', {})).status).toBe(404)
-    const notJson = await fetch(base() + '/api/runs/list', { method: 'POST', headers: { Authorization: `Bearer ${server.token}` }, body: '{oops' })
+    const notJson = await fetch(base() + '/api/runs/list', { method: 'POST', headers: { Authorization: `Bearer ${server.token}`, 'Content-Type': 'application/json' }, body: '{oops' })
     expect(notJson.status).toBe(400)
     expect((await body(notJson)).error.message).toMatch(/not JSON/)
     expect((await fetch(base() + '/api/runs/list', { headers: { Authorization: `Bearer ${server.token}` } })).status).toBe(405)

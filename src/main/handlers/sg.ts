@@ -6,6 +6,7 @@ import { builtinDefaultSet } from '../sg/resolve'
 import { evaluateDirs } from '../sg/eval'
 import { miningResult, startMining } from '../sg/mine'
 import { coverage } from '../sg/coverage'
+import { jsonTextDeeperThan, MAX_REQUEST_DEPTH } from '../depth'
 
 type SgChannel = 'sg/list' | 'sg/default' | 'sg/get' | 'sg/create' | 'sg/duplicate' | 'sg/rename' | 'sg/delete' | 'sg/save' |
   'sg/versions' | 'sg/diff' | 'sg/revert' | 'sg/import' | 'sg/export' | 'sg/mine' | 'sg/candidates' | 'sg/reject' |
@@ -37,6 +38,7 @@ export const sgHandlers: HandlersOf<SgChannel> = {
   'sg/diff': (req, ctx) => ctx.store.sgSets.diff(req.id, req.from, req.to),
   'sg/revert': (req, ctx) => ctx.store.sgSets.revert(req.id, req.version, req.message),
   'sg/import': (req, ctx) => {
+    if (jsonTextDeeperThan(req.json, MAX_REQUEST_DEPTH)) throw new ApiError('invalid_argument', `sg/import: the JSON nests deeper than ${MAX_REQUEST_DEPTH} levels`, 'json')
     let parsed
     try {
       parsed = parseSgSetJson(req.json, req.fileName)

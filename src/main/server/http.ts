@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net'
 import type { Backend } from '../backend'
 import type { ApiErrorCode, ApiErrorShape } from '../../shared/errors'
 import { CONTENT_SECURITY_POLICY, serveStatic } from './static'
+import { crossSiteRefusal, isJsonContentType, readCookie, tokenCookieName } from './guard'
 
 export interface HttpServerOptions {
   port?: number
@@ -33,11 +34,9 @@ const STATUS: Record<ApiErrorCode, number> = {
   unavailable: 503,
   internal: 500
 }
-const COOKIE = 'hicra_token'
-
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' })
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' })
   res.end(text)
 }
 
@@ -49,14 +48,6 @@ function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
   return x.length === y.length && timingSafeEqual(x, y)
-}
-
-function readCookie(req: IncomingMessage, name: string): string | null {
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const [k, ...v] = part.trim().split('=')
-    if (k === name) return decodeURIComponent(v.join('='))
-  }
-  return null
 }
 
 async function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -101,14 +92,22 @@ export function startHttpServer(backend: Backend, opts: HttpServerOptions = {}):
       }
       const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]
       const queryToken = url.searchParams.get('token')
-      const presented = bearer ?? queryToken ?? readCookie(req, COOKIE)
+      const cookie = readCookie(req.headers.cookie, tokenCookieName(port))
+      if (cookie === undefined && !bearer && !queryToken) {
+        return sendError(res, 400, { code: 'invalid_argument', message: `the ${tokenCookieName(port)} cookie is not valid percent-encoding` })
+      }
+      const presented = bearer ?? queryToken ?? cookie
       if (!presented || !sameSecret(presented, token)) {
         res.setHeader('WWW-Authenticate', 'Bearer')
         return sendError(res, 401, { code: 'unauthorized', message: 'missing or wrong token: open the URL that `hicra serve` printed' })
       }
       if (queryToken) {
-        res.setHeader('Set-Cookie', `${COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
+        // Named per port: cookies ignore ports, so every local service sees it, but none can
+        // clobber it, and two servers on one machine keep theirs apart.
+        res.setHeader('Set-Cookie', `${tokenCookieName(port)}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`)
       }
+      // The token travels in the opening URL: never in a Referer to anyone.
+      res.setHeader('Referrer-Policy', 'no-referrer')
 
       if (url.pathname === '/api/events') {
         if (req.method !== 'GET') return sendError(res, 405, { code: 'invalid_argument', message: 'use GET for /api/events' })
@@ -120,6 +119,13 @@ export function startHttpServer(backend: Backend, opts: HttpServerOptions = {}):
       }
       if (url.pathname.startsWith('/api/')) {
         if (req.method !== 'POST') return sendError(res, 405, { code: 'invalid_argument', message: 'use POST with a JSON body for /api/<area>/<verb>' })
+        // Every API call may change state: whatever cookie it carries, a page of another origin
+        // (another port of 127.0.0.1 included) is refused, and so is a body not declared JSON.
+        const refused = crossSiteRefusal(req.headers, port)
+        if (refused) return sendError(res, 403, { code: 'unauthorized', message: refused })
+        if (!isJsonContentType(req.headers)) {
+          return sendError(res, 415, { code: 'invalid_argument', message: 'send the request body as JSON with Content-Type: application/json' })
+        }
         const channel = url.pathname.slice('/api/'.length)
         let raw: unknown = undefined
         let text: string
@@ -141,7 +147,13 @@ export function startHttpServer(backend: Backend, opts: HttpServerOptions = {}):
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return sendError(res, 405, { code: 'invalid_argument', message: `${req.method} not allowed here` })
       }
-      if (rendererDir && serveStatic(rendererDir, url.pathname, res)) return
+      let path: string
+      try {
+        path = decodeURIComponent(url.pathname)
+      } catch {
+        return sendError(res, 400, { code: 'invalid_argument', message: `the path ${url.pathname} is not valid percent-encoding` })
+      }
+      if (rendererDir && serveStatic(rendererDir, path, res)) return
       if (url.pathname === '/' || url.pathname === '/index.html') {
         res.writeHead(503, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': CONTENT_SECURITY_POLICY })
         return res.end('<!doctype html><title>HICRA Workbench</title><p>The app has not been built yet: run <code>npm run build</code>, then start <code>hicra serve</code> again. The API is up at <code>/api/&lt;area&gt;/&lt;verb&gt;</code>.</p>')

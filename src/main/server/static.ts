@@ -20,9 +20,9 @@ export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
   "connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
 
-/** Serves a file of the built renderer; returns false when there is no such file. */
-export function serveStatic(root: string, urlPath: string, res: ServerResponse): boolean {
-  const rel = normalize(decodeURIComponent(urlPath === '/' ? '/index.html' : urlPath)).replace(/^([/\\])+/, '')
+/** Serves a file of the built renderer; returns false when there is no such file. `path`: the URL path, percent-decoded. */
+export function serveStatic(root: string, path: string, res: ServerResponse): boolean {
+  const rel = normalize(path === '/' ? '/index.html' : path).replace(/^([/\\])+/, '')
   const base = resolve(root)
   const file = resolve(join(base, rel))
   if (file !== base && !file.startsWith(base + sep)) return false

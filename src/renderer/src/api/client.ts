@@ -19,9 +19,14 @@ const TOKEN_KEY = 'hicra.token'
 
 /** The token `hicra serve` printed, taken from the opening URL once and kept for this tab. */
 export function serverToken(): string | null {
-  const fromUrl = new URLSearchParams(window.location.search).get('token')
+  const params = new URLSearchParams(window.location.search)
+  const fromUrl = params.get('token')
   if (fromUrl) {
     sessionStorage.setItem(TOKEN_KEY, fromUrl)
+    // Out of the address bar, history and bookmarks once it is kept: the URL is shown and shared.
+    params.delete('token')
+    const rest = params.toString()
+    history.replaceState(history.state, '', `${window.location.pathname}${rest ? `?${rest}` : ''}${window.location.hash}`)
     return fromUrl
   }
   return sessionStorage.getItem(TOKEN_KEY)
