@@ -67,17 +67,17 @@ async function main() {
   const oldLogprobs = new Float32Array(n * r).fill(-Math.log(SHAPE.vocab))
   const advantages = new Float32Array(n * r)
   for (let i = 0; i < n; i++) advantages.fill(rng.normal(), i * r, (i + 1) * r)
-  const step = () => {
+  const step = async () => {
     const { value, grads } = tf.variableGrads(
       () => ppoLoss(policy, { batch, oldLogprobs, advantages, weights: batch.mask, clipLow: 0.2, clipHigh: 0.28, betaEnt: 0 }).loss,
       policy.variables
     )
-    adam.apply(policy.variables.map((v) => grads[v.name]), 1)
-    value.dataSync()
+    await adam.apply(policy.variables.map((v) => grads[v.name]), 1)
+    await value.data()
     value.dispose()
     for (const g of Object.values(grads)) g.dispose()
   }
-  step()
+  await step()
   // The machine may be shared: alternate rounds of tfjs and PyTorch steps so that both sides see
   // the same load, and compare medians.
   const here = path.dirname(fileURLToPath(import.meta.url))
@@ -90,7 +90,7 @@ async function main() {
   for (let round = 0; round < rounds; round++) {
     for (let i = 0; i < per; i++) {
       const t0 = performance.now()
-      step()
+      await step()
       times.push((performance.now() - t0) / 1000)
     }
     if (withTorch && (round === 0 || torchInfo)) {
@@ -105,16 +105,16 @@ async function main() {
 
   const prompts = Array.from({ length: n }, () => Array.from({ length: SHAPE.prompt }, () => rng.int(2, SHAPE.vocab - 1)))
   const newTokens = SHAPE.t - SHAPE.prompt
-  const sampleRate = (useCache: boolean) => {
+  const sampleRate = async (useCache: boolean) => {
     // eos id −1: never stop early, so both sides generate exactly N × (T − P) tokens.
     const o = { maxNew: newTokens, temperature: 1, topP: 1, eosId: -1, padId: 0, rng: new Rng(1), useCache }
-    sample(policy, prompts, { ...o, maxNew: 4 })
+    await sample(policy, prompts, { ...o, maxNew: 4 })
     const t0 = performance.now()
-    const res = sample(policy, prompts, o)
+    const res = await sample(policy, prompts, o)
     return res.generated / ((performance.now() - t0) / 1000)
   }
-  const tokCache = sampleRate(true)
-  const tokNoCache = sampleRate(false)
+  const tokCache = await sampleRate(true)
+  const tokNoCache = await sampleRate(false)
 
   console.log(`tfjs backend ${info.name}: params ${policy.parameterCount}`)
   console.log(`  policy-gradient step (median of ${times.length}): ${tfjsStep.toFixed(3)} s`)

@@ -22,8 +22,8 @@ export class Adam {
   }
 
   /** Applies gradients (same order as the parameters), clipped to global norm `clip` (0: none). Returns the pre-clip norm. */
-  apply(grads: Tensor[], clip: number): number {
-    const norm = globalNorm(grads)
+  async apply(grads: Tensor[], clip: number): Promise<number> {
+    const norm = await globalNorm(grads)
     const scale = clip > 0 && norm > clip ? clip / norm : 1
     this.step++
     const { lr, beta1, beta2 } = this.opts
@@ -49,10 +49,10 @@ export class Adam {
   }
 }
 
-/** √Σ‖g‖² over all gradients, read back as one number. */
-export function globalNorm(grads: Tensor[]): number {
+/** √Σ‖g‖² over all gradients, read back as one number (asynchronously: webgpu cannot read synchronously in Node). */
+export async function globalNorm(grads: Tensor[]): Promise<number> {
   const sq = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))))
-  const v = sq.dataSync()[0]
+  const v = (await sq.data())[0]
   sq.dispose()
   return Math.sqrt(v)
 }

@@ -24,7 +24,7 @@ export function stepDir(root: string, step: number): string {
   return path.join(root, `step-${String(step).padStart(7, '0')}`)
 }
 
-export function saveCheckpoint<S>(dir: string, step: number, policy: Policy, adam: Adam | null, state: S): string {
+export async function saveCheckpoint<S>(dir: string, step: number, policy: Policy, adam: Adam | null, state: S): Promise<string> {
   const tensors = [...policy.params.map((p) => ({ name: p.name, t: p.v }))]
   if (adam) {
     policy.params.forEach((p, i) => tensors.push({ name: `${p.name}#m`, t: adam.m[i] }))
@@ -34,7 +34,7 @@ export function saveCheckpoint<S>(dir: string, step: number, policy: Policy, ada
   const data = new Float32Array(total)
   let off = 0
   for (const x of tensors) {
-    data.set(x.t.dataSync() as Float32Array, off)
+    data.set((await x.t.data()) as Float32Array, off)
     off += x.t.size
   }
   const manifest: CheckpointManifest<S> = {

@@ -17,13 +17,13 @@ export interface EvalOptions {
   chunk?: number
 }
 
-export function evaluate(policy: Policy, task: Task, problems: Problem[], opts: EvalOptions): Record<string, number> {
+export async function evaluate(policy: Policy, task: Task, problems: Problem[], opts: EvalOptions): Promise<Record<string, number>> {
   const n = opts.samples
   const prompts = problems.flatMap((p) => new Array<number[]>(n).fill(p.promptIds))
   const chunk = opts.chunk ?? 256
   const responses: number[][] = []
   for (let s = 0; s < prompts.length; s += chunk) {
-    const res = sample(policy, prompts.slice(s, s + chunk), {
+    const res = await sample(policy, prompts.slice(s, s + chunk), {
       maxNew: task.maxResponseLength + 8,
       temperature: opts.temperature,
       topP: opts.topP,

@@ -18,7 +18,7 @@ export function tokenStats(logits: Tensor2D, targets: Tensor1D): { logp: Tensor1
  * current policy, in chunks of `chunk` rows to bound memory. These serve as π_old for PPO and as
  * the token-level metrics' inputs.
  */
-export function scoreBatch(policy: Policy, b: PackedBatch, chunk = 64): { logprobs: Float32Array; entropies: Float32Array } {
+export async function scoreBatch(policy: Policy, b: PackedBatch, chunk = 64): Promise<{ logprobs: Float32Array; entropies: Float32Array }> {
   const logprobs = new Float32Array(b.n * b.r)
   const entropies = new Float32Array(b.n * b.r)
   for (let s = 0; s < b.n; s += chunk) {
@@ -29,8 +29,10 @@ export function scoreBatch(policy: Policy, b: PackedBatch, chunk = 64): { logpro
       const st = tokenStats(logits, tf.tensor1d(part.targets, 'int32'))
       return [st.logp, st.entropy]
     })
-    logprobs.set(lp.dataSync() as Float32Array, s * b.r)
-    entropies.set(ent.dataSync() as Float32Array, s * b.r)
+    // Asynchronous reads: the webgpu backend has no synchronous GPU read in Node.
+    const [lpv, entv] = await Promise.all([lp.data(), ent.data()])
+    logprobs.set(lpv as Float32Array, s * b.r)
+    entropies.set(entv as Float32Array, s * b.r)
     lp.dispose()
     ent.dispose()
   }

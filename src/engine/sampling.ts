@@ -62,7 +62,9 @@ export function drawToken(logits: Float32Array, row: number, vocab: number, temp
   return order[kept - 1]
 }
 
-export function sample(policy: Policy, prompts: number[][], opts: SampleOptions): SampleResult {
+// Logits come back with `await data()`: the webgpu backend cannot read the GPU synchronously in
+// Node (its dataSync needs OffscreenCanvas), and on wasm or cpu the promise is already settled.
+export async function sample(policy: Policy, prompts: number[][], opts: SampleOptions): Promise<SampleResult> {
   const n = prompts.length
   const p = prompts[0].length
   if (prompts.some((x) => x.length !== p)) throw new Error('all prompts of a batch must have the same length')
@@ -83,12 +85,14 @@ export function sample(policy: Policy, prompts: number[][], opts: SampleOptions)
       let logits: Float32Array
       if (!useCache) {
         const len = seqs[0].length
-        logits = tf.tidy(() => {
+        const out = tf.tidy(() => {
           const ids = tf.tensor2d(seqs.flat(), [n, len], 'int32')
           const h = policy.hidden(ids).reshape([n, len, policy.shape.dModel])
           const last = tf.slice(h, [0, len - 1, 0], [n, 1, policy.shape.dModel]).reshape([n, policy.shape.dModel])
           return policy.logits(last as Tensor2D)
-        }).dataSync() as Float32Array
+        })
+        logits = (await out.data()) as Float32Array
+        out.dispose()
       } else if (cache === null) {
         const fresh = emptyCache(policy.shape.layers)
         const out = tf.tidy(() => {
@@ -98,7 +102,7 @@ export function sample(policy: Policy, prompts: number[][], opts: SampleOptions)
           return { logits: policy.logits(last as Tensor2D), k: fresh.k, v: fresh.v }
         })
         cache = { k: out.k, v: out.v, length: p }
-        logits = out.logits.dataSync() as Float32Array
+        logits = (await out.logits.data()) as Float32Array
         out.logits.dispose()
       } else {
         const c: KvCache = cache
@@ -111,7 +115,7 @@ export function sample(policy: Policy, prompts: number[][], opts: SampleOptions)
         })
         disposeCache(c)
         cache = { k: out.k, v: out.v, length: c.length + 1 }
-        logits = out.logits.dataSync() as Float32Array
+        logits = (await out.logits.data()) as Float32Array
         out.logits.dispose()
       }
       const ids = nextIds(logits)

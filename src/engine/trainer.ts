@@ -5,7 +5,7 @@ import { Adam } from './adam'
 import { selectBackend } from './backend'
 import { pack, selectFloats, selectRows } from './batch'
 import { latestCheckpoint, loadCheckpoint, pruneCheckpoints, saveCheckpoint, stepDir } from './checkpoint'
-import { ConfigError, parseTrainConfig, type TrainConfig } from './config'
+import { baseSeedOf, ConfigError, parseTrainConfig, type TrainConfig } from './config'
 import { TrainControl } from './control'
 import { evaluate } from './evaluate'
 import { Policy } from './model'
@@ -76,7 +76,8 @@ export async function runTraining(rawConfig: unknown, sink: TrainSink, opts: Run
 
     const task = createTask(config.task)
     const matcher = compileMatcher(task.sgSet.grams.map((g) => g.phrase))
-    const policy = new Policy({ ...config.model, vocab: task.tokenizer.size }, config.seed)
+    // The base policy's weights come from the base seed, so RL seeds can share one base.
+    const policy = new Policy({ ...config.model, vocab: task.tokenizer.size }, baseSeedOf(config))
     disposers.push(() => policy.dispose())
     if (task.promptLength + 2 > config.model.context) {
       throw new ConfigError(`model.context ${config.model.context} is too short for ${task.name} prompts of ${task.promptLength} tokens`, 'model.context')
@@ -134,7 +135,7 @@ export async function runTraining(rawConfig: unknown, sink: TrainSink, opts: Run
     const checkpoint = async (step: number) => {
       if (!ckptRoot) return
       const state: ResumeState = { trainRng: rng.state(), baseline, runId: opts.runId, config }
-      lastCheckpoint = saveCheckpoint(stepDir(ckptRoot, step), step, policy, adam, state)
+      lastCheckpoint = await saveCheckpoint(stepDir(ckptRoot, step), step, policy, adam, state)
       pruneCheckpoints(ckptRoot, KEEP_CHECKPOINTS)
       await sink.onCheckpoint?.({ runId: opts.runId, step, path: lastCheckpoint })
     }
@@ -150,7 +151,7 @@ export async function runTraining(rawConfig: unknown, sink: TrainSink, opts: Run
       // 1. Sample B prompts × G responses, all in one batched, cached decode.
       const problems = Array.from({ length: config.batchPrompts }, () => task.sampleTrain(rng))
       const prompts = problems.flatMap((p) => new Array<number[]>(G).fill(p.promptIds))
-      const sampled = sample(policy, prompts, {
+      const sampled = await sample(policy, prompts, {
         maxNew: task.maxResponseLength + 8,
         temperature: config.temperature,
         topP: config.topP,
@@ -163,7 +164,7 @@ export async function runTraining(rawConfig: unknown, sink: TrainSink, opts: Run
       // 2. Verify, align planning tokens, score once under the current policy.
       const scored = scoreResponses(task, matcher, problems, G, sampled.responses)
       const batch = pack(prompts, sampled.responses, task.tokenizer.padId)
-      const { logprobs, entropies } = scoreBatch(policy, batch, config.minibatchSize)
+      const { logprobs, entropies } = await scoreBatch(policy, batch, config.minibatchSize)
       const targets = tokenTargets(scored, batch.r, entropies, {
         algo: config.algo,
         groupSize: G,
@@ -216,14 +217,15 @@ export async function runTraining(rawConfig: unknown, sink: TrainSink, opts: Run
             clipped = tf.keep(out.clipped)
             return out.loss
           }, policy.variables)
-          const loss = value.dataSync()[0]
-          const clippedCount = (clipped as tf.Tensor | null)?.dataSync()[0] ?? 0
+          const [lossData, clippedData] = await Promise.all([value.data(), (clipped as tf.Tensor | null)?.data()])
+          const loss = lossData[0]
+          const clippedCount = clippedData?.[0] ?? 0
           const gradList = policy.variables.map((v) => grads[v.name])
           if (!Number.isFinite(loss)) {
             tf.dispose([value, ...gradList, ...(clipped ? [clipped] : [])])
             throw new TrainingDivergedError(`loss became ${loss} at step ${step} (epoch ${epoch + 1}); the run stopped before applying it`, step)
           }
-          const norm = adam.apply(gradList, config.gradClip)
+          const norm = await adam.apply(gradList, config.gradClip)
           tf.dispose([value, ...gradList, ...(clipped ? [clipped] : [])])
           if (!Number.isFinite(norm)) throw new TrainingDivergedError(`gradient norm became ${norm} at step ${step}`, step)
           lossSum += loss * w
@@ -258,7 +260,7 @@ export async function runTraining(rawConfig: unknown, sink: TrainSink, opts: Run
       // 5. Periodic test evaluation (Pass@1 at T = 0.6 over n samples, pass@k).
       if (config.eval.every > 0 && (step % config.eval.every === 0 || step === config.steps)) {
         const tEval = performance.now()
-        Object.assign(metrics, evaluate(policy, task, testSet, {
+        Object.assign(metrics, await evaluate(policy, task, testSet, {
           samples: config.eval.samples,
           temperature: config.eval.temperature,
           topP: config.eval.topP,

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { Adam } from './adam'
 import { pack } from './batch'
 import { latestCheckpoint, loadCheckpoint, saveCheckpoint, stepDir } from './checkpoint'
-import type { TrainConfig } from './config'
+import { baseSeedOf, type TrainConfig } from './config'
 import type { Policy } from './model'
 import { nllLoss } from './objective'
 import type { WarmupProgress } from './protocol'
@@ -18,7 +18,10 @@ import { tf } from './tf'
 // one starting point and the warm-up is paid once.
 
 export function baseKey(config: TrainConfig, backend: string): string {
-  const key = JSON.stringify({ task: config.task, model: config.model, warmup: config.warmup, seed: config.seed, backend, v: 1 })
+  // The warm-up's seed goes in as `seed` alone, so a base named by `warmup.seed` and one made by a
+  // run whose own seed is the same share a key (and keys of earlier versions stay valid).
+  const { seed: _seed, ...warm } = config.warmup
+  const key = JSON.stringify({ task: config.task, model: config.model, warmup: warm, seed: baseSeedOf(config), backend, v: 1 })
   return createHash('sha256').update(key).digest('hex').slice(0, 16)
 }
 
@@ -50,7 +53,7 @@ export async function warmup(
     await opts.onProgress?.({ step: w.steps, steps: w.steps, loss: m.state.loss, cached: true })
     return { cached: true, loss: m.state.loss, dir: cached }
   }
-  const rng = streamRng(config.seed, 'warmup')
+  const rng = streamRng(baseSeedOf(config), 'warmup')
   const adam = new Adam(policy.variables, { lr: w.lr, beta1: 0.9, beta2: 0.99 })
   const rates = { strategyErrorRate: w.strategyErrorRate, executionErrorRate: w.executionErrorRate, reflectionRate: w.reflectionRate }
   let loss = NaN
@@ -63,18 +66,18 @@ export async function warmup(
       // Cosine decay to a tenth keeps the end of the warm-up from bouncing around.
       adam.opts.lr = w.lr * (0.1 + 0.9 * 0.5 * (1 + Math.cos((Math.PI * (s - 1)) / w.steps)))
       const { value, grads } = tf.variableGrads(() => nllLoss(policy, b), policy.variables)
-      loss = value.dataSync()[0]
+      loss = (await value.data())[0]
       if (!Number.isFinite(loss)) {
         tf.dispose([value, ...Object.values(grads)])
         throw new Error(`warm-up loss became ${loss} at step ${s}`)
       }
-      adam.apply(policy.variables.map((v) => grads[v.name]), 1)
+      await adam.apply(policy.variables.map((v) => grads[v.name]), 1)
       tf.dispose([value, ...Object.values(grads)])
       if (s % 10 === 0 || s === w.steps) await opts.onProgress?.({ step: s, steps: w.steps, loss, cached: false })
     }
   } finally {
     adam.dispose()
   }
-  const saved = dir ? saveCheckpoint(stepDir(dir, w.steps), w.steps, policy, null, { loss }) : null
+  const saved = dir ? await saveCheckpoint(stepDir(dir, w.steps), w.steps, policy, null, { loss }) : null
   return { cached: false, loss, dir: saved }
 }

@@ -67,17 +67,17 @@ describe('Policy', () => {
     ;[a, b, c].forEach((p) => p.dispose())
   })
 
-  it('samples the same tokens with and without the KV cache, without leaking tensors', () => {
+  it('samples the same tokens with and without the KV cache, without leaking tensors', async () => {
     const task = createTask('route')
     const p = new Policy({ ...tiny, vocab: task.tokenizer.size }, 2)
     const rng = new Rng(9)
     const prompts = Array.from({ length: 6 }, () => task.sampleTrain(rng).promptIds)
     const opts = { maxNew: 12, temperature: 1, topP: 0.9, eosId: task.tokenizer.eosId, padId: 0 }
-    sample(p, prompts, { ...opts, rng: new Rng(5) }) // builds the cached causal mask
+    await sample(p, prompts, { ...opts, rng: new Rng(5) }) // builds the cached causal mask
     const before = tf.memory().numTensors
-    const a = sample(p, prompts, { ...opts, rng: new Rng(5) })
+    const a = await sample(p, prompts, { ...opts, rng: new Rng(5) })
     expect(tf.memory().numTensors).toBe(before)
-    const b = sample(p, prompts, { ...opts, rng: new Rng(5), useCache: false })
+    const b = await sample(p, prompts, { ...opts, rng: new Rng(5), useCache: false })
     expect(a.responses).toEqual(b.responses)
     expect(a.generated).toBeGreaterThan(0)
     p.dispose()
@@ -94,7 +94,7 @@ describe('Policy', () => {
     p.dispose()
   })
 
-  it('learns the teacher in a few supervised steps on wasm', () => {
+  it('learns the teacher in a few supervised steps on wasm', async () => {
     const task = createTask('route')
     const p = new Policy({ ...tiny, vocab: task.tokenizer.size }, 5)
     const adam = new Adam(p.variables, { lr: 1e-2, beta1: 0.9, beta2: 0.999 })
@@ -105,7 +105,7 @@ describe('Policy', () => {
       const probs = Array.from({ length: 16 }, () => task.sampleTrain(rng))
       const b = pack(probs.map((x) => x.promptIds), probs.map((x) => task.teacher(x, rng, rates)), task.tokenizer.padId)
       const { value, grads } = tf.variableGrads(() => nllLoss(p, b), p.variables)
-      adam.apply(p.variables.map((v) => grads[v.name]), 1)
+      await adam.apply(p.variables.map((v) => grads[v.name]), 1)
       losses.push(value.dataSync()[0])
       tf.dispose([value, ...Object.values(grads)])
     }
@@ -113,7 +113,7 @@ describe('Policy', () => {
     // The scoring pass agrees with the loss: mean −log π over the batch's tokens.
     const probs = Array.from({ length: 4 }, () => task.sampleTrain(rng))
     const b = pack(probs.map((x) => x.promptIds), probs.map((x) => task.teacher(x, rng, rates)), task.tokenizer.padId)
-    const sc = scoreBatch(p, b, 3)
+    const sc = await scoreBatch(p, b, 3)
     let s = 0, n = 0
     for (let i = 0; i < sc.logprobs.length; i++) if (b.mask[i]) (s -= sc.logprobs[i]), n++
     const nll = nllLoss(p, b)
