@@ -9,6 +9,7 @@ import { rolloutsChannels } from './api/rollouts'
 import { errorsChannels } from './api/errors'
 import { sgChannels } from './api/sg'
 import { trainChannels } from './api/train'
+import { experimentsChannels } from './api/experiments'
 
 /**
  * The one API contract: `'area/verb'` → request schema and response type. Main registers a handler
@@ -24,7 +25,8 @@ export const channels = {
   ...importChannels,
   ...rolloutsChannels,
   ...errorsChannels,
-  ...sgChannels
+  ...sgChannels,
+  ...experimentsChannels
 } as const
 
 export type Channels = typeof channels

@@ -1,5 +1,6 @@
 import type { JobProgress } from './api/jobs'
 import type { TrainStepPayload } from './api/train'
+import type { ExperimentProgress } from './api/experiments'
 
 /** Events the back end pushes to every window (IPC) or SSE client (HTTP). */
 export interface EventMap {
@@ -12,7 +13,9 @@ export interface EventMap {
   'errors/changed': { runId: number }
   /** A training run reported a step (its metrics; rollouts are in the store). */
   'train/step': TrainStepPayload
+  /** An experiment's grid progressed (a step of one of its runs, a run started or ended). */
+  'experiments/progress': ExperimentProgress
 }
 
 export type EventName = keyof EventMap
-export const eventNames: readonly EventName[] = ['jobs/progress', 'runs/changed', 'metrics/appended', 'errors/changed', 'train/step']
+export const eventNames: readonly EventName[] = ['jobs/progress', 'runs/changed', 'metrics/appended', 'errors/changed', 'train/step', 'experiments/progress']

@@ -13,5 +13,6 @@ export const commands: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./export')).exportCommand,
   sg: async () => (await import('./sg')).sgCommand,
   errors: async () => (await import('./errors')).errorsCommand,
-  train: async () => (await import('./train')).trainCommand
+  train: async () => (await import('./train')).trainCommand,
+  experiment: async () => (await import('./experiment')).experimentCommand
 }

@@ -8,6 +8,7 @@ import { rolloutsHandlers } from './rollouts'
 import { errorsHandlers } from './errors'
 import { sgHandlers } from './sg'
 import { trainHandlers } from './train'
+import { experimentsHandlers } from './experiments'
 
 /** The back end: one handler per contract channel, shared by IPC, HTTP and the CLI. */
 export const handlers: Handlers = {
@@ -19,5 +20,6 @@ export const handlers: Handlers = {
   ...importHandlers,
   ...rolloutsHandlers,
   ...errorsHandlers,
-  ...sgHandlers
+  ...sgHandlers,
+  ...experimentsHandlers
 }

@@ -5,6 +5,7 @@ import { JobsRepo } from './jobs'
 import { RolloutsRepo } from './rollouts'
 import { ErrorLabelsRepo } from './errorLabels'
 import { SgSetsRepo } from './sgSets'
+import { ExperimentsRepo } from './experiments'
 
 export { StoreError } from './errors'
 export { LATEST_SCHEMA_VERSION } from './migrations'
@@ -18,6 +19,7 @@ export class Store {
   readonly rollouts: RolloutsRepo
   readonly errorLabels: ErrorLabelsRepo
   readonly sgSets: SgSetsRepo
+  readonly experiments: ExperimentsRepo
   constructor(readonly db: Db, readonly path: string) {
     this.runs = new RunsRepo(db)
     this.metrics = new MetricsRepo(db)
@@ -25,6 +27,7 @@ export class Store {
     this.rollouts = new RolloutsRepo(db)
     this.errorLabels = new ErrorLabelsRepo(db)
     this.sgSets = new SgSetsRepo(db)
+    this.experiments = new ExperimentsRepo(db)
   }
 
   get schemaVersion(): number {

@@ -161,6 +161,37 @@ CREATE TABLE settings (
     sql: `
 CREATE INDEX rollouts_run_outcome ON rollouts(run_id, step, correct, score);
 `
+  },
+  {
+    version: 4,
+    name: 'experiments',
+    // An experiment's grid is expanded once, when it is created: one row per (arm, seed) with its
+    // full config, so running it again continues the same cells and never starts a run twice.
+    sql: `
+CREATE TABLE experiments (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL,
+  spec        TEXT NOT NULL,
+  spec_hash   TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  owner_pid   INTEGER
+);
+CREATE INDEX experiments_spec_hash ON experiments(spec_hash);
+CREATE TABLE experiment_runs (
+  experiment_id  INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  idx            INTEGER NOT NULL,
+  arm            TEXT NOT NULL,
+  seed           INTEGER NOT NULL,
+  config         TEXT NOT NULL,
+  run_id         INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+  -- seconds the run's worker was alive, summed over its launches (warm-up included)
+  elapsed_s      REAL NOT NULL DEFAULT 0,
+  PRIMARY KEY (experiment_id, idx)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX experiment_runs_run ON experiment_runs(run_id) WHERE run_id IS NOT NULL;
+`
   }
 ]
 
