@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
+import { jsonErrorOffset, lineColumn } from './jsonError'
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../../engine/config'
 
 // An experiment is a grid of training runs: arms (named config overrides) × every combination of
@@ -60,13 +61,11 @@ export function parseSpecText(text: string, file: string): ExperimentSpec {
   try {
     json = JSON.parse(text)
   } catch (e) {
-    const msg = (e as Error).message
-    const pos = /position (\d+)/.exec(msg)
-    if (pos) {
-      const before = text.slice(0, Number(pos[1]))
-      const line = before.split('\n').length
-      const col = Number(pos[1]) - before.lastIndexOf('\n')
-      throw new SpecError(`${file}:${line}:${col}: not valid JSON (${msg})`)
+    const msg = (e as Error).message.replace(/\s+/g, ' ')
+    const at = jsonErrorOffset(text)
+    if (at >= 0) {
+      const { line, column } = lineColumn(text, at)
+      throw new SpecError(`${file}:${line}:${column}: not valid JSON (${msg})`)
     }
     throw new SpecError(`${file}: not valid JSON (${msg})`)
   }
@@ -148,7 +147,11 @@ export function specHash(spec: ExperimentSpec): string {
   return createHash('sha256').update(stableJson(spec)).digest('hex').slice(0, 16)
 }
 
-/** The runs that share a warmed-up base policy (the engine's cache key, minus the backend it picks). */
+/**
+ * The runs that share a warmed-up base policy (the engine's cache key, minus the backend it picks):
+ * the warm-up's own seed where the config sets one (one base, several RL seeds), else the run's.
+ */
 export function baseKey(config: TrainConfig): string {
-  return stableJson({ task: config.task, model: config.model, warmup: config.warmup, seed: config.seed, backend: config.backend })
+  const { seed: baseSeed, ...warmup } = config.warmup as TrainConfig['warmup'] & { seed?: number }
+  return stableJson({ task: config.task, model: config.model, warmup, seed: baseSeed ?? config.seed, backend: config.backend })
 }
