@@ -4,9 +4,9 @@ import { z } from 'zod'
 // must stay free of tfjs so that src/shared, the CLI and the renderer can import it cheaply.
 // Objects are strict: an unknown key is a typo, and a silently ignored typo ruins an experiment.
 
-export const TASKS = ['route', 'countdown'] as const
+export const TASKS = ['route', 'countdown', 'strategy'] as const
 export const ALGOS = ['grpo', 'entropy', 'hicra', 'highent'] as const
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const
 
 export type TaskName = (typeof TASKS)[number]
 export type AlgoName = (typeof ALGOS)[number]
@@ -34,7 +34,13 @@ export const WarmupConfigSchema = z.strictObject({
   /** Per-step probability of an arithmetic slip in the teacher's execution. */
   executionErrorRate: rate.default(0.12),
   /** Probability that a wrong strategy is caught by a reflective phrase ("wait, ..."). */
-  reflectionRate: rate.default(0.3)
+  reflectionRate: rate.default(0.3),
+  /**
+   * Seed of the base policy (initial weights and warm-up data); default: the run's `seed`. Runs that
+   * share it (and task, model, warm-up settings, backend) share one cached base, so their `seed`
+   * varies only the RL run, the paper's protocol of one base model and several RL runs.
+   */
+  seed: int(0, 2 ** 31 - 1).optional()
 })
 
 export const EvalConfigSchema = z.strictObject({
@@ -49,7 +55,7 @@ export const EvalConfigSchema = z.strictObject({
   passK: int(1, 256).default(4)
 })
 
-export const TrainConfigSchema = z.strictObject({
+const TrainConfigObject = z.strictObject({
   task: z.enum(TASKS).default('route'),
   algo: z.enum(ALGOS).default('hicra'),
   steps: int(1, 1_000_000).default(100),
@@ -89,9 +95,44 @@ export const TrainConfigSchema = z.strictObject({
   rolloutsPerStep: int(0, 1_000_000).default(0)
 })
 
-export type TrainConfigInput = z.input<typeof TrainConfigSchema>
-export type TrainConfig = z.output<typeof TrainConfigSchema>
+/**
+ * Defaults that differ by task (a key the config gives always wins; the rest of the table above
+ * applies). `strategy` is sized to warm up in about a minute and step in about a second on two CPU
+ * cores: a 0.1 M-parameter policy, 300 warm-up steps of 32 traces, and a teacher that opens with
+ * a wrong plan half the time and rarely reflects (docs/engine.md, "strategy").
+ */
+export const TASK_DEFAULTS: Partial<Record<TaskName, { model?: Partial<ModelConfig>; warmup?: Partial<WarmupConfig> }>> = {
+  strategy: {
+    model: { layers: 2, dModel: 64, heads: 4, context: 100, ffMult: 4 },
+    warmup: { steps: 300, batchSize: 32, lr: 3e-3, strategyErrorRate: 0.5, executionErrorRate: 0.1, reflectionRate: 0.15 }
+  }
+}
+
+function withTaskDefaults(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input
+  const raw = input as Record<string, unknown>
+  const defaults = typeof raw.task === 'string' ? TASK_DEFAULTS[raw.task as TaskName] : undefined
+  if (!defaults) return input
+  const out: Record<string, unknown> = { ...raw }
+  for (const [key, d] of Object.entries(defaults)) {
+    const given = raw[key]
+    if (given === undefined) out[key] = { ...d }
+    else if (typeof given === 'object' && given !== null && !Array.isArray(given)) out[key] = { ...d, ...given }
+  }
+  return out
+}
+
+export const TrainConfigSchema = z.preprocess(withTaskDefaults, TrainConfigObject)
+
+export type TrainConfigInput = z.input<typeof TrainConfigObject>
+export type TrainConfig = z.output<typeof TrainConfigObject>
 export type ModelConfig = z.output<typeof ModelConfigSchema>
+export type WarmupConfig = z.output<typeof WarmupConfigSchema>
+
+/** The seed of the base policy: `warmup.seed`, or the run's seed when that is not set. */
+export function baseSeedOf(config: TrainConfig): number {
+  return config.warmup.seed ?? config.seed
+}
 
 /** Parses a config and turns zod's issues into one readable message naming each field. */
 export function parseTrainConfig(input: unknown): TrainConfig {

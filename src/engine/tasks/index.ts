@@ -1,6 +1,7 @@
 import type { TaskName } from '../config'
 import { CountdownTask } from './countdown'
 import { RouteTask } from './route'
+import { StrategyTask } from './strategy'
 import type { Task } from './types'
 
 export type { Problem, SgSet, Task, TeacherRates, TrueErrorType, Verdict } from './types'
@@ -11,5 +12,7 @@ export function createTask(name: TaskName): Task {
       return new RouteTask()
     case 'countdown':
       return new CountdownTask()
+    case 'strategy':
+      return new StrategyTask()
   }
 }
