@@ -1,7 +1,7 @@
 import { ApiError } from '../../shared/errors'
 import type { HandlersOf } from './types'
 
-export const metricsHandlers: HandlersOf<'metrics/series' | 'metrics/append'> = {
+export const metricsHandlers: HandlersOf<'metrics/series' | 'metrics/batch' | 'metrics/last' | 'metrics/append'> = {
   'metrics/series': (req, ctx) => {
     for (const id of req.runIds) {
       if (!ctx.store.runs.get(id)) throw new ApiError('not_found', `run ${id} does not exist`, 'runIds')
@@ -16,6 +16,34 @@ export const metricsHandlers: HandlersOf<'metrics/series' | 'metrics/append'> = 
       }
     }
     return { series }
+  },
+  'metrics/batch': (req, ctx) => {
+    const known = new Set<number>()
+    req.queries.forEach((q, i) => q.runIds.forEach((id, j) => {
+      if (known.has(id)) return
+      if (!ctx.store.runs.get(id)) throw new ApiError('not_found', `run ${id} does not exist`, `queries.${i}.runIds.${j}`)
+      known.add(id)
+    }))
+    const results = req.queries.map((q) => {
+      const series = []
+      for (const runId of q.runIds) {
+        for (const key of q.keys) {
+          series.push(ctx.store.metrics.series({ runId, key, stepMin: q.stepMin, stepMax: q.stepMax, maxPoints: q.maxPoints, tail: q.tail }))
+        }
+      }
+      return { series }
+    })
+    return { results }
+  },
+  'metrics/last': (req, ctx) => {
+    const values = []
+    for (const runId of req.runIds) {
+      for (const key of req.keys) {
+        const p = ctx.store.metrics.last(runId, key)
+        if (p) values.push({ runId, key, ...p })
+      }
+    }
+    return { values }
   },
   'metrics/append': (req, ctx) => {
     if (!ctx.store.runs.get(req.runId)) throw new ApiError('not_found', `run ${req.runId} does not exist`, 'runId')
