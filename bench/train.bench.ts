@@ -1,7 +1,9 @@
 // `npm run bench:train`: one policy-gradient step of the reference shape (L=2, D=128, H=4, T=64,
 // vocab 64, batch 32×64 tokens, Adam) on tfjs against PyTorch CPU on the same shape, timed in the
 // same run; then rollout sampling tokens/s with and without the KV cache against PyTorch.
-// Options: --backend wasm|cpu|tensorflow|tensorflow-gpu (default wasm), --steps N, --no-torch.
+// Then the first-run figures of each task's default config (bench/taskSpeed.ts).
+// Options: --backend wasm|cpu|tensorflow|tensorflow-gpu (default wasm), --steps N, --no-torch,
+// --no-tasks, --task NAME (only that task's first-run figures).
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +15,7 @@ import { ppoLoss } from '../src/engine/objective'
 import { Rng } from '../src/engine/rng'
 import { sample } from '../src/engine/sampling'
 import { tf } from '../src/engine/tf'
+import { taskSpeed } from './taskSpeed'
 
 const args = process.argv.slice(2)
 const opt = (name: string, d: string) => {
@@ -135,7 +138,9 @@ async function main() {
   console.log(`sampling speed ratio tfjs/PyTorch with KV cache: ${sr.toFixed(2)} (target >= 1: ${sr >= 1 ? 'met' : 'NOT met'})`)
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e)
-  process.exit(1)
-})
+main()
+  .then(() => (args.includes('--no-tasks') ? undefined : taskSpeed(backend, args.includes('--task') ? opt('task', '') : undefined)))
+  .catch((e) => {
+    console.error(e instanceof Error ? e.message : e)
+    process.exit(1)
+  })

@@ -1,4 +1,5 @@
 import type { TrainConfig } from './config'
+import type { AdapterInfo } from './webgpuAdapter'
 
 // What the trainer reports, as plain data: the same objects go to an in-process sink, through
 // worker_threads messages and through Electron's utilityProcess port. No tfjs here, so the back
@@ -28,9 +29,17 @@ export interface RolloutRecord {
   planningMask: Uint8Array
 }
 
+/** How the backend was chosen: the WebGPU adapter (webgpu only), why better ones were skipped, a note. */
+export interface BackendDetail {
+  adapter: AdapterInfo | null
+  skipped: { name: string; reason: string }[]
+  note: string | null
+}
+
 export interface TrainStartInfo {
   runId: string
   backend: string
+  backendDetail: BackendDetail
   task: string
   algo: string
   config: TrainConfig
@@ -43,11 +52,18 @@ export interface TrainStartInfo {
 }
 
 export interface WarmupProgress {
+  /** Warm-up steps done (0 in the first report, before any step). */
   step: number
   steps: number
   loss: number
   /** True when the base policy came from the workspace's cache instead of being trained. */
   cached: boolean
+  /** Seconds since the warm-up started. */
+  elapsedS: number
+  /** Warm-up steps per second so far; null before the first step. */
+  rate: number | null
+  /** Seconds left at that rate; null before the first step. */
+  etaS: number | null
 }
 
 export interface TrainStepEvent {

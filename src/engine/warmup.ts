@@ -50,13 +50,22 @@ export async function warmup(
   const cached = dir ? latestCheckpoint(dir) : null
   if (cached) {
     const m = loadCheckpoint<{ loss: number }>(cached, policy, null)
-    await opts.onProgress?.({ step: w.steps, steps: w.steps, loss: m.state.loss, cached: true })
+    await opts.onProgress?.({ step: w.steps, steps: w.steps, loss: m.state.loss, cached: true, elapsedS: 0, rate: null, etaS: null })
     return { cached: true, loss: m.state.loss, dir: cached }
   }
   const rng = streamRng(baseSeedOf(config), 'warmup')
   const adam = new Adam(policy.variables, { lr: w.lr, beta1: 0.9, beta2: 0.99 })
   const rates = { strategyErrorRate: w.strategyErrorRate, executionErrorRate: w.executionErrorRate, reflectionRate: w.reflectionRate }
   let loss = NaN
+  const t0 = performance.now()
+  let reported = t0
+  const report = (s: number) => {
+    const elapsedS = (performance.now() - t0) / 1000
+    const rate = s > 0 && elapsedS > 0 ? s / elapsedS : null
+    reported = performance.now()
+    return opts.onProgress?.({ step: s, steps: w.steps, loss, cached: false, elapsedS, rate, etaS: rate ? (w.steps - s) / rate : null })
+  }
+  await report(0)
   try {
     for (let s = 1; s <= w.steps; s++) {
       await opts.yieldEvery?.()
@@ -73,7 +82,8 @@ export async function warmup(
       }
       await adam.apply(policy.variables.map((v) => grads[v.name]), 1)
       tf.dispose([value, ...Object.values(grads)])
-      if (s % 10 === 0 || s === w.steps) await opts.onProgress?.({ step: s, steps: w.steps, loss, cached: false })
+      // About once a second (and at the first and last step), so a slow warm-up still shows progress.
+      if (s === 1 || s === w.steps || performance.now() - reported >= 1000) await report(s)
     }
   } finally {
     adam.dispose()

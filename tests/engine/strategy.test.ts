@@ -194,7 +194,12 @@ describe('strategy task: training', () => {
     }
     const a = await run(1)
     expect(a.r.status).toBe('completed')
-    expect(a.warm.some((w) => !w.cached)).toBe(true)
+    // The warm-up reports before its first step and then with its rate and ETA.
+    expect(a.warm[0]).toMatchObject({ step: 0, steps: 6, cached: false, rate: null, etaS: null })
+    const last = a.warm[a.warm.length - 1]
+    expect(last).toMatchObject({ step: 6, steps: 6, cached: false, etaS: 0 })
+    expect(last.rate).toBeGreaterThan(0)
+    expect(last.elapsedS).toBeGreaterThan(0)
     expect(a.steps.map((s) => s.step)).toEqual([1, 2])
     expect(a.steps[0].metrics.updates).toBeGreaterThan(0)
     expect(a.steps[1].metrics.test_pass_at_1).toBeTypeOf('number')

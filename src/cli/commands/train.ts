@@ -7,6 +7,7 @@ import { defaultDbPath } from '../paths'
 import { call, withBackend } from '../client'
 import { ALGOS, BACKENDS, TASKS } from '../../engine/config'
 import { trainOutcome, type TrainOutcome } from '../../main/train/runner'
+import { CACHED_BASE_MESSAGE } from '../../main/train/warmupMessage'
 
 function choice<T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined {
   if (v === undefined) return undefined
@@ -32,27 +33,33 @@ export const trainCommand: Command = {
   name: 'train',
   summary: 'train a small policy with GRPO, entropy-regularized GRPO, HICRA or the high-entropy baseline',
   usage: `hicra train [--task ${TASKS.join('|')}] [--algo ${ALGOS.join('|')}] [--steps N] [--seed S]
-            [--db FILE] [--config file.json] [--backend ${BACKENDS.join('|')}] [--name NAME] [--json]
+            [--base-seed S] [--db FILE] [--config file.json] [--backend ${BACKENDS.join('|')}] [--name NAME] [--json]
        hicra train --resume RUN_ID [--db FILE] [--json]
 
 Trains in a worker thread on the best tfjs backend that loads (tensorflow GPU, tensorflow CPU,
-wasm, cpu), after a supervised warm-up on a noisy teacher (cached per task, model, warm-up, seed
-and backend). Every step's SPEC §4 metrics, rollouts (with per-token arrays and true error types)
+wasm, cpu), after a supervised warm-up on a noisy teacher that makes the base policy (cached per
+task, model, warm-up settings, base seed and backend; the warm-up shows its steps, rate and ETA,
+and a cached base is reported as reused). Every step's SPEC §4 metrics, rollouts (with per-token arrays and true error types)
 and periodic test evaluations go into the workspace database. Ctrl-C stops after the current step
 and saves a checkpoint; --resume continues a stopped or interrupted run from it.
 
   --config FILE   a JSON training config (see docs/engine.md); the flags below override it
-  --task T        synthetic task (default route)
+  --task T        synthetic task (default route); strategy has its own model and warm-up
+                  defaults (docs/engine.md)
   --algo A        grpo, entropy (β_ent 0.001), hicra (α 0.2) or highent (top 20% entropy tokens)
   --steps N       RL steps (default 100)
-  --seed S        seed of everything: weights, problems, sampling (default 1)
+  --seed S        seed of the RL run: its problems and samples; also of the base policy unless
+                  --base-seed is given (default 1)
+  --base-seed S   seed of the base policy: initial weights and warm-up data (config warmup.seed).
+                  Runs with one base seed share one cached base, so their --seed varies only the
+                  RL run (the paper's protocol: one base model, several RL runs)
   --backend B     force a tfjs backend (default auto)
   --db FILE       workspace database (default: ${defaultDbPath()})
   --json          one JSON line per step on stdout: {"step", "metrics"}`,
   async run(argv) {
     const { values } = parse(argv, {
       db: { type: 'string' }, config: { type: 'string' }, task: { type: 'string' }, algo: { type: 'string' },
-      steps: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, name: { type: 'string' },
+      steps: { type: 'string' }, seed: { type: 'string' }, 'base-seed': { type: 'string' }, backend: { type: 'string' }, name: { type: 'string' },
       json: { type: 'boolean' }, resume: { type: 'string' }
     }, false)
     if (values.help) {
@@ -65,12 +72,17 @@ and saves a checkpoint; --resume continues a stopped or interrupted run from it.
     const backendChoice = choice(values.backend, 'backend', BACKENDS)
     const steps = intOption(values.steps, 'steps', 1)
     const seed = intOption(values.seed, 'seed', 0, 2 ** 31 - 1)
+    const baseSeed = intOption(values['base-seed'], 'base-seed', 0, 2 ** 31 - 1)
     const resumeId = intOption(values.resume, 'resume', 1)
     if (task) config.task = task
     if (algo) config.algo = algo
     if (backendChoice) config.backend = backendChoice
     if (steps !== undefined) config.steps = steps
     if (seed !== undefined) config.seed = seed
+    if (baseSeed !== undefined) {
+      const w = config.warmup
+      config.warmup = { ...(typeof w === 'object' && w !== null && !Array.isArray(w) ? w : {}), seed: baseSeed }
+    }
 
     return withBackend(values.db, async (backend) => {
       const bar = progressPrinter('training')
@@ -78,7 +90,14 @@ and saves a checkpoint; --resume continues a stopped or interrupted run from it.
       let jobId = 0
       const offs = [
         backend.ctx.events.on('jobs/progress', (p) => {
-          if (p.jobId === jobId && p.status === 'running' && !values.json) bar.update(p)
+          if (p.jobId !== jobId || p.status !== 'running') return
+          // Say once, even with --json, whether a base policy is being trained or was reused.
+          const m = p.message ?? ''
+          if (!saidBase && (m.startsWith(CACHED_BASE_MESSAGE) || m.startsWith('warm-up of the base policy'))) {
+            saidBase = true
+            process.stderr.write(`hicra train: ${m}\n`)
+          }
+          if (!values.json) bar.update(p)
         }),
         backend.ctx.events.on('train/step', (e) => {
           if (e.runId === runId && values.json) process.stdout.write(JSON.stringify({ runId: e.runId, step: e.step, metrics: e.metrics }) + '\n')
@@ -93,6 +112,7 @@ and saves a checkpoint; --resume continues a stopped or interrupted run from it.
         })
       ]
       let announced = false
+      let saidBase = false
       let stops = 0
       const onSigint = () => {
         stops++

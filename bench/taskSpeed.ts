@@ -1,0 +1,58 @@
+// Part of `npm run bench:train`: how long a first run of each task waits, with its default config
+// (the issue's targets for `strategy`: warm-up of the default base policy <= 90 s, one RL step
+// <= 1.5 s on two cores). `strategy` runs its whole default warm-up and then a few default RL
+// steps through the real trainer; `route` and `countdown` time the first warm-up steps of their
+// defaults and extrapolate to their step counts (a whole warm-up takes many minutes there).
+// The machine's load average is printed beside the figures: other work on a shared machine slows
+// every figure here, and nothing is compared against a reference in the same run.
+import { loadavg } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { parseTrainConfig, TASKS, type TaskName } from '../src/engine/config'
+import { runTraining } from '../src/engine/trainer'
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ')
+
+async function timeTask(task: TaskName, backend: string, full: boolean, rlSteps: number) {
+  const ws = mkdtempSync(path.join(tmpdir(), 'hicra-bench-task-'))
+  const defaults = parseTrainConfig({ task })
+  const warmSteps = full ? defaults.warmup.steps : Math.min(defaults.warmup.steps, 10)
+  let warm = { elapsedS: 0, step: 0 }
+  const stepTimes: number[] = []
+  try {
+    const r = await runTraining({
+      task, algo: 'grpo', backend, steps: rlSteps, eval: { every: 0 }, checkpointEvery: 0,
+      warmup: { ...defaults.warmup, steps: warmSteps }
+    }, {
+      onWarmup: (p) => { if (!p.cached) warm = { elapsedS: p.elapsedS, step: p.step } },
+      onStep: (e) => void stepTimes.push(e.metrics.step_time_s),
+      onError: (e) => { throw new Error(`${task}: ${e.message}`) }
+    }, { runId: `bench-${task}`, workspace: ws })
+    if (r.status !== 'completed') throw new Error(`${task}: run ${r.status}`)
+  } finally {
+    rmSync(ws, { recursive: true, force: true })
+  }
+  const perStep = warm.elapsedS / Math.max(1, warm.step)
+  return { defaults, warmS: perStep * defaults.warmup.steps, measured: warm.step, rlStep: stepTimes.length > 0 ? median(stepTimes.slice(1)) : NaN }
+}
+
+export async function taskSpeed(backend: string, only?: string): Promise<void> {
+  console.log(`\nfirst run of each task, default config, tfjs ${backend} (load average before: ${load()})`)
+  for (const task of TASKS) {
+    if (only && only !== task) continue
+    const full = task === 'strategy'
+    const t = await timeTask(task, backend, full, full ? 6 : 1)
+    const m = t.defaults.model
+    const warmNote = full ? `${t.warmS.toFixed(1)} s measured` : `${t.warmS.toFixed(0)} s extrapolated from ${t.measured} steps`
+    let line = `  ${task.padEnd(9)} L${m.layers} D${m.dModel} H${m.heads}: warm-up ${t.defaults.warmup.steps}×${t.defaults.warmup.batchSize} ${warmNote}`
+    // An RL step is timed only after the whole warm-up: a barely warmed policy writes to the length limit.
+    if (full) {
+      line += `; RL step (B ${t.defaults.batchPrompts} × G ${t.defaults.groupSize}) median of ${5} ${t.rlStep.toFixed(2)} s` +
+        `  (targets: warm-up <= 90 s ${t.warmS <= 90 ? 'met' : 'NOT met'}, step <= 1.5 s ${t.rlStep <= 1.5 ? 'met' : 'NOT met'})`
+    }
+    console.log(line)
+  }
+  console.log(`  load average after: ${load()}`)
+}
