@@ -1,12 +1,13 @@
 import smoke from '../../../resources/experiments/smoke.json'
 import paperMini from '../../../resources/experiments/paper-mini.json'
 import alphaSweep from '../../../resources/experiments/alpha-sweep.json'
+import weakBase from '../../../resources/experiments/weak-base.json'
 import type { ExperimentPreset } from '../../shared/api/experiments'
 import { expandGrid, parseSpec, type ExperimentSpec } from './spec'
 
 // The built-in grids (resources/experiments/*.json), bundled like the task resources so the CLI
 // bundle and the app need no files beside them.
-const raw: Record<string, unknown> = { smoke, 'paper-mini': paperMini, 'alpha-sweep': alphaSweep }
+const raw: Record<string, unknown> = { smoke, 'paper-mini': paperMini, 'alpha-sweep': alphaSweep, 'weak-base': weakBase }
 
 export const PRESET_NAMES = Object.keys(raw)
 
