@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { installFailure, superviseChild } from './startLib.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
@@ -20,7 +21,7 @@ function serveInstead(reason) {
   console.error(`\nThe desktop window cannot open here: ${reason}`)
   console.error('Serving the same app on 127.0.0.1 instead; open the URL below in a browser.\n')
   const child = spawn(process.execPath, [join(root, 'bin', 'hicra.mjs'), 'serve', ...passArgs], { cwd: root, stdio: 'inherit' })
-  child.on('exit', (code) => process.exit(code ?? 0))
+  superviseChild(child)
 }
 
 /** Electron's binary: fetched by electron's own install.js on first start (npm install skips it). */
@@ -29,7 +30,13 @@ function electronBinary() {
   const pathFile = join(pkgDir, 'path.txt')
   if (!existsSync(pathFile)) {
     console.log('Fetching the Electron binary (first start only)…')
-    if (!run(process.execPath, [join(pkgDir, 'install.js')])) return null
+    // Its installer prints a raw stack when offline (getaddrinfo ENOTFOUND): keep its output and
+    // show one line of why; our own message follows.
+    const r = spawnSync(process.execPath, [join(pkgDir, 'install.js')], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    if (r.status !== 0) {
+      console.error(`Fetching Electron failed: ${installFailure(`${r.stdout ?? ''}\n${r.stderr ?? ''}`)}`)
+      return null
+    }
   }
   try {
     return require('electron')
@@ -83,6 +90,6 @@ if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND
     serveInstead('better-sqlite3 could not be built for Electron (its headers need network access on first start).')
   } else {
     const child = spawn(binary, [root, ...passArgs], { cwd: root, stdio: 'inherit' })
-    child.on('exit', (code) => process.exit(code ?? 0))
+    superviseChild(child)
   }
 }

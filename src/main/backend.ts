@@ -7,6 +7,7 @@ import { dispatch } from './dispatch'
 import type { BackendContext } from './context'
 import type { OpenOptions } from './store/open'
 import type { ApiResult } from '../shared/errors'
+import { plainCodec, SettingsSecretStore, type SecretCodec } from './secrets'
 
 export interface Backend {
   ctx: BackendContext
@@ -17,19 +18,25 @@ export interface Backend {
 export interface BackendOptions extends OpenOptions {
   transport: BackendContext['transport']
   forcedBackend?: string
+  /** How secrets are stored (the desktop app: safeStorage); in the workspace file as they are otherwise. */
+  secretCodec?: SecretCodec | null
 }
 
 /** Opens the workspace and builds the context every transport shares. */
 export function createBackend(dbPath: string, opts: BackendOptions): Backend {
   const store: Store = openStore(dbPath, opts)
-  // A run or job left live by a process that died is not live any more.
-  store.runs.markInterrupted()
-  store.jobs.markInterrupted()
+  // A run or job left live by a process that died is not live any more (a read-only workspace
+  // is shown as it is).
+  if (!store.db.readonly) {
+    store.runs.markInterrupted()
+    store.jobs.markInterrupted()
+  }
   const events = new EventBus()
   const ctx: BackendContext = {
     store,
     events,
     jobs: new JobHost(store, events),
+    secrets: new SettingsSecretStore(store.db, opts.secretCodec ?? plainCodec(dbPath)),
     transport: opts.transport,
     version: packageVersion(),
     backend: () => probeBackend(opts.forcedBackend)

@@ -28,6 +28,9 @@ export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err
   if (err instanceof StoreError) return new ApiError('unavailable', err.message)
   const code = (err as { code?: string }).code
+  if (typeof code === 'string' && code.startsWith('SQLITE_READONLY')) {
+    return new ApiError('unavailable', 'the workspace is read-only here (its file or folder cannot be written): it can be read, but changes are refused')
+  }
   if (typeof code === 'string' && code.startsWith('SQLITE_')) {
     return new ApiError(code === 'SQLITE_BUSY' ? 'unavailable' : 'internal', `database error: ${(err as Error).message}`)
   }

@@ -60,7 +60,8 @@ hicra errors taxonomy [--set FILE.json | --reset] [--json]
   --db FILE       workspace database (default: ${defaultDbPath()})
   --source S      count one label source, or each failure's effective label (manual > judge > rule > truth)
   --url, --model  judge endpoint and model, saved for later runs (the app's Errors view shares them)
-  --key-env VAR   read the judge's API key from environment variable VAR (saved with the settings)`,
+  --key-env VAR   read the judge's API key from environment variable VAR, for this run only (never stored);
+                  without it, a key saved in the app for this same URL is used`,
   async run(argv) {
     const [verb, ...rest] = argv
     const { values, positionals } = parse(rest, {
@@ -105,11 +106,15 @@ hicra errors taxonomy [--set FILE.json | --reset] [--json]
           const limit = intOption(values.limit, 'limit', 1)
           const patch = {
             ...(values.url !== undefined ? { baseUrl: values.url } : {}), ...(values.model !== undefined ? { model: values.model } : {}),
-            ...(apiKey !== undefined ? { apiKey } : {}), ...(concurrency !== undefined ? { concurrency } : {}),
+            ...(concurrency !== undefined ? { concurrency } : {}),
             ...(timeout !== undefined ? { timeoutSeconds: timeout } : {})
           }
-          if (Object.keys(patch).length > 0) await call(backend, 'errors/setJudgeConfig', patch)
-          const { jobId } = await call(backend, 'errors/judge', { runId, redo: values.redo ?? false, ...(limit !== undefined ? { limit } : {}) })
+          if (Object.keys(patch).length > 0) {
+            const v = await call(backend, 'errors/setJudgeConfig', patch)
+            if (v.keyDropped && apiKey === undefined) console.error(`note: the stored API key was for the previous URL and was dropped (a key is sent only to the URL it was given for); pass --key-env VAR for ${v.baseUrl}`)
+          }
+          // The key from the environment is used for this run only and never stored.
+          const { jobId } = await call(backend, 'errors/judge', { runId, redo: values.redo ?? false, ...(limit !== undefined ? { limit } : {}), ...(apiKey !== undefined ? { apiKey } : {}) })
           const j = await follow(backend, jobId, 'judging')
           const r = j.result as { asked: number; labelled: number; failed: number; errors: { rolloutId: number; message: string }[] } | null
           if (r) {

@@ -6,6 +6,8 @@ import { createBackend, type Backend } from '../backend'
 import { CONTENT_SECURITY_POLICY } from '../server/static'
 import { StoreError } from '../store'
 import { checkPickRequest, dialogProperties } from '../../shared/pick'
+import { externalLinkAction, isOwnRenderer } from './guards'
+import { safeStorageCodec } from './secrets'
 
 // The only folder that imports 'electron': it wires the shared back end to IPC and owns the window.
 
@@ -21,9 +23,7 @@ function electronNativeBinding(): string | undefined {
 }
 
 function isOurFrame(url: string | undefined): boolean {
-  if (!url) return false
-  if (rendererUrl) return url.startsWith(rendererUrl)
-  return url.startsWith('file://') && decodeURIComponent(new URL(url).pathname).endsWith('/renderer/index.html')
+  return isOwnRenderer(url, { file: rendererFile, devUrl: rendererUrl })
 }
 
 function createWindow(): BrowserWindow {
@@ -48,15 +48,27 @@ function createWindow(): BrowserWindow {
 }
 
 function lockDown(contents: WebContents): void {
-  contents.on('will-navigate', (event, url) => {
+  // No frame of the window, top or nested, may navigate or be redirected away from the app.
+  const stay = (event: { preventDefault(): void }, url: string) => {
     if (!isOurFrame(url)) event.preventDefault()
-  })
+  }
+  contents.on('will-navigate', (event, url) => stay(event, url))
+  contents.on('will-redirect', (event, url) => stay(event, url))
+  contents.on('will-frame-navigate', (event) => stay(event, event.url))
   contents.on('will-attach-webview', (event) => event.preventDefault())
   contents.setWindowOpenHandler(({ url }) => {
-    // Links to papers and docs open in the user's browser; nothing opens inside the app.
-    if (url.startsWith('https://')) void shell.openExternal(url)
+    // Nothing opens inside the app; an https link opens in the user's browser once they agree.
+    if (externalLinkAction(url) === 'ask') void askToOpen(contents, url)
     return { action: 'deny' }
   })
+}
+
+async function askToOpen(contents: WebContents, url: string): Promise<void> {
+  const win = BrowserWindow.fromWebContents(contents)
+  const opts = { type: 'question' as const, buttons: ['Open in browser', 'Cancel'], defaultId: 1, cancelId: 1,
+    message: 'Open this link in your browser?', detail: url }
+  const r = win ? await dialog.showMessageBox(win, opts) : await dialog.showMessageBox(opts)
+  if (r.response === 0) await shell.openExternal(url)
 }
 
 app.on('web-contents-created', (_e, contents) => lockDown(contents))
@@ -66,10 +78,13 @@ void app.whenReady().then(() => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
   })
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
+  // The app needs no permission (camera, notifications, clipboard reads, …): checks say no too.
+  session.defaultSession.setPermissionCheckHandler(() => false)
 
   const dbPath = process.env['HICRA_DB'] || join(app.getPath('userData'), 'workspace.db')
   try {
-    backend = createBackend(dbPath, { transport: 'ipc', nativeBinding: electronNativeBinding() })
+    // The judge's API key: encrypted with the OS keychain where there is one (safeStorage).
+    backend = createBackend(dbPath, { transport: 'ipc', nativeBinding: electronNativeBinding(), secretCodec: safeStorageCodec() })
   } catch (err) {
     dialog.showErrorBox('HICRA Workbench cannot open its workspace', err instanceof StoreError ? err.message : String(err))
     app.exit(1)

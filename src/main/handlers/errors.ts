@@ -13,13 +13,46 @@ function mustHaveRun(ctx: BackendContext, id: number, field = 'runId'): void {
   if (!ctx.store.runs.get(id)) throw new ApiError('not_found', `run ${id} does not exist`, field)
 }
 
-function judgeConfig(ctx: BackendContext): JudgeConfig {
-  return { ...DEFAULT_JUDGE_CONFIG, ...(ctx.store.errorLabels.getSetting<Partial<JudgeConfig>>('judge') ?? {}) }
+/**
+ * The judge's API key is a secret bound to the URL it was given for: kept in the secret store
+ * (the OS keychain in the desktop app) as `{baseUrl, key}`, and sent only to that URL. A key
+ * for another URL is no key at all, so changing the URL can never send the old key elsewhere.
+ */
+const KEY_SECRET = 'judge.apiKey'
+interface BoundKey { baseUrl: string; key: string }
+
+function storedKey(ctx: BackendContext): BoundKey | null {
+  const text = ctx.secrets.get(KEY_SECRET)
+  if (text === null) return null
+  try {
+    const v = JSON.parse(text) as Partial<BoundKey>
+    return typeof v.baseUrl === 'string' && typeof v.key === 'string' ? { baseUrl: v.baseUrl, key: v.key } : null
+  } catch {
+    return null
+  }
 }
 
-function view(cfg: JudgeConfig): JudgeConfigView {
+function judgeConfig(ctx: BackendContext): JudgeConfig {
+  const saved = ctx.store.errorLabels.getSetting<Partial<JudgeConfig>>('judge') ?? {}
+  if (saved.apiKey) {
+    // Written by an older version, in plain settings: moved to the secret store, bound to its URL.
+    const { apiKey, ...rest } = saved
+    try {
+      ctx.secrets.set(KEY_SECRET, JSON.stringify({ baseUrl: rest.baseUrl ?? '', key: apiKey }))
+      ctx.store.errorLabels.setSetting('judge', rest)
+    } catch {
+      // a read-only workspace: use it as it is
+    }
+  }
+  const cfg = { ...DEFAULT_JUDGE_CONFIG, ...saved, apiKey: '' }
+  const bound = saved.apiKey ? { baseUrl: saved.baseUrl ?? '', key: saved.apiKey } : storedKey(ctx)
+  if (bound && bound.baseUrl === cfg.baseUrl) cfg.apiKey = bound.key
+  return cfg
+}
+
+function view(ctx: BackendContext, cfg: JudgeConfig, keyDropped = false): JudgeConfigView {
   const { apiKey, ...rest } = cfg
-  return { ...rest, hasApiKey: apiKey !== '' }
+  return { ...rest, hasApiKey: apiKey !== '', keyStore: ctx.secrets.where, ...(keyDropped ? { keyDropped } : {}) }
 }
 
 type ErrorChannels = 'errors/taxonomy' | 'errors/setTaxonomy' | 'errors/counts' | 'errors/queue' | 'errors/label' |
@@ -90,7 +123,7 @@ export const errorsHandlers: HandlersOf<ErrorChannels> = {
     return { jobId: startRulesJob(ctx, req.runId).jobId }
   },
 
-  'errors/judgeConfig': (_req, ctx) => view(judgeConfig(ctx)),
+  'errors/judgeConfig': (_req, ctx) => view(ctx, judgeConfig(ctx)),
 
   'errors/setJudgeConfig': (req, ctx) => {
     const cfg = judgeConfig(ctx)
@@ -98,14 +131,23 @@ export const errorsHandlers: HandlersOf<ErrorChannels> = {
       ...cfg,
       ...(req.baseUrl !== undefined ? { baseUrl: req.baseUrl } : {}),
       ...(req.model !== undefined ? { model: req.model } : {}),
-      ...(req.apiKey !== undefined ? { apiKey: req.apiKey } : {}),
       // An empty prompt means "the default", so a user can get it back.
       ...(req.prompt !== undefined ? { prompt: req.prompt.trim() === '' ? DEFAULT_JUDGE_CONFIG.prompt : req.prompt } : {}),
       ...(req.concurrency !== undefined ? { concurrency: req.concurrency } : {}),
       ...(req.timeoutSeconds !== undefined ? { timeoutSeconds: req.timeoutSeconds } : {})
     }
-    ctx.store.errorLabels.setSetting('judge', next)
-    return view(next)
+    // The key goes with its URL: a new URL without a new key drops the stored one.
+    const urlChanged = next.baseUrl !== cfg.baseUrl
+    let keyDropped = false
+    if (req.apiKey !== undefined) next.apiKey = req.apiKey
+    else if (urlChanged) {
+      keyDropped = cfg.apiKey !== ''
+      next.apiKey = ''
+    }
+    const { apiKey, ...settings } = next
+    ctx.store.errorLabels.setSetting('judge', settings)
+    if (req.apiKey !== undefined || urlChanged) ctx.secrets.set(KEY_SECRET, apiKey === '' ? null : JSON.stringify({ baseUrl: next.baseUrl, key: apiKey }))
+    return view(ctx, next, keyDropped)
   },
 
   'errors/judge': (req, ctx) => {
@@ -113,7 +155,9 @@ export const errorsHandlers: HandlersOf<ErrorChannels> = {
     const cfg = judgeConfig(ctx)
     if (cfg.baseUrl === '') throw new ApiError('invalid_argument', 'errors/judge: no judge endpoint is configured (set its base URL first)', 'baseUrl')
     if (cfg.model === '') throw new ApiError('invalid_argument', 'errors/judge: no judge model is configured', 'model')
-    return { jobId: startJudgeJob(ctx, req.runId, cfg, { redo: req.redo, limit: req.limit }).jobId }
+    // A key for this run only (the CLI's --key-env): used with the configured URL, never stored.
+    const run = req.apiKey !== undefined ? { ...cfg, apiKey: req.apiKey } : cfg
+    return { jobId: startJudgeJob(ctx, req.runId, run, { redo: req.redo, limit: req.limit }).jobId }
   },
 
   'errors/job': (req, ctx) => {

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs'
+import { accessSync, chmodSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, statSync, type Stats } from 'node:fs'
 import { dirname } from 'node:path'
 import { LATEST_SCHEMA_VERSION, migrations, type Migration } from './migrations'
 import { StoreError } from './errors'
@@ -18,6 +18,58 @@ export interface OpenOptions {
 }
 
 const SQLITE_HEADER = 'SQLite format 3\u0000'
+
+/** What a path that exists but is no regular file is, in words. */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory'
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device'
+  if (st.isFIFO()) return 'a named pipe (FIFO)'
+  if (st.isSocket()) return 'a socket'
+  return 'not a regular file'
+}
+
+/**
+ * A workspace is one regular file. A directory or a device given as --db is refused before SQLite
+ * sees it (on /dev/null it would leave a /dev/null-journal behind).
+ */
+function checkRegular(path: string): boolean {
+  let st
+  try {
+    st = statSync(path)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw new StoreError('io', path, `cannot open ${path}: ${(err as Error).message}`)
+  }
+  if (!st.isFile()) {
+    throw new StoreError('io', path, `${path} is ${kindOf(st)}, not a workspace database file; it was left untouched. ` +
+      'Give the path of a database file (an existing workspace, or a new name in a folder) with --db.')
+  }
+  return true
+}
+
+const writable = (p: string) => {
+  try {
+    accessSync(p, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The workspace holds the judge's API key and every imported response: readable by its owner only.
+ * SQLite creates -wal and -shm with the main file's mode, so 0600 on the file covers them; files an
+ * older version left 0644 are narrowed too (where we own them).
+ */
+function restrictMode(path: string): void {
+  for (const p of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      if ((statSync(p).mode & 0o077) !== 0) chmodSync(p, 0o600)
+    } catch {
+      // missing, or not ours to change: SQLite's own errors say more if it matters
+    }
+  }
+}
 
 function checkHeader(path: string): void {
   const size = statSync(path).size
@@ -43,6 +95,10 @@ function describeSqliteError(path: string, err: unknown): StoreError {
     return new StoreError('corrupt', path,
       `${path} is damaged (${msg}); it was left untouched. Restore it from a backup or open another file.`)
   }
+  if (code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_CANTOPEN') {
+    return new StoreError('io', path, `cannot open ${path}: ${msg}. A workspace in WAL mode needs ${path}-shm beside it, ` +
+      'so its folder must be writable (or that file must exist); copy the workspace to a writable folder to read it.')
+  }
   return new StoreError('io', path, `cannot open ${path}: ${msg}`)
 }
 
@@ -60,9 +116,24 @@ export function applyMigration(db: Db, m: Migration): void {
  */
 export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   const isMemory = path === ':memory:'
-  const existed = !isMemory && existsSync(path)
-  if (existed) checkHeader(path)
-  else if (!isMemory && !opts.readonly) mkdirSync(dirname(path), { recursive: true })
+  const existed = !isMemory && checkRegular(path)
+  if (existed) {
+    checkHeader(path)
+    // A workspace we may not write (a read-only file, or a folder where the WAL cannot be made) is
+    // opened for reading: listing and exporting work, changes are refused with a message.
+    if (!opts.readonly && (!writable(path) || (!existsSync(`${path}-wal`) && !writable(dirname(path))))) {
+      return openDatabase(path, { ...opts, readonly: true })
+    }
+    if (!opts.readonly) restrictMode(path)
+  } else if (!isMemory && !opts.readonly) {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    try {
+      // Created empty with mode 0600 before SQLite opens it (an empty file is a new database).
+      closeSync(openSync(path, 'wx', 0o600))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreError('io', path, `cannot create ${path}: ${(err as Error).message}`)
+    }
+  }
 
   let db: Db
   try {
@@ -95,7 +166,14 @@ export function openDatabase(path: string, opts: OpenOptions = {}): Db {
         `${path} was written by a newer HICRA Workbench (schema version ${version}; this version knows up to ` +
         `${LATEST_SCHEMA_VERSION}). Upgrade the workbench to open it; the file was left untouched.`)
     }
-    if (opts.readonly) return db
+    if (opts.readonly) {
+      if (tables === 0) throw new StoreError('io', path, `${path} is read-only and holds no workspace yet: nothing to read. It was left untouched.`)
+      if (version < LATEST_SCHEMA_VERSION) {
+        throw new StoreError('io', path, `${path} is read-only and has an older schema (version ${version}; this version needs ` +
+          `${LATEST_SCHEMA_VERSION}); make it writable once so it can be upgraded. It was left untouched.`)
+      }
+      return db
+    }
 
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')

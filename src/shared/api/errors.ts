@@ -55,6 +55,13 @@ export interface JudgeConfigView {
   model: string
   /** The key is write-only: the renderer learns whether one is set, never its value. */
   hasApiKey: boolean
+  /** Where the key is kept (the OS keychain in the desktop app, the workspace file otherwise). */
+  keyStore: string
+  /**
+   * Set when this change of the base URL dropped the stored key: a key is bound to the URL it was
+   * given for, and is never sent to another one.
+   */
+  keyDropped?: boolean
   prompt: string
   concurrency: number
   timeoutSeconds: number
@@ -119,7 +126,7 @@ export const errorsChannels = {
     z.object({
       baseUrl: z.string().trim().max(500).refine((u) => u === '' || /^https?:\/\/[^\s]+$/.test(u), 'must be an http:// or https:// URL').optional(),
       model: z.string().trim().max(200).optional(),
-      /** A new key; '' removes the stored one; omitted keeps it. */
+      /** A new key (bound to the base URL in effect); '' removes the stored one; omitted keeps it, unless baseUrl changes. */
       apiKey: z.string().max(500).optional(),
       prompt: z.string().max(20_000).optional(),
       concurrency: z.number().int().min(1).max(32).optional(),
@@ -131,6 +138,8 @@ export const errorsChannels = {
       runId: RunId,
       /** Re-judge failures that already carry a judge label. */
       redo: z.boolean().default(false),
+      /** A key for this run only, never stored (the CLI reads it from an environment variable). */
+      apiKey: z.string().max(500).optional(),
       limit: z.number().int().min(1).max(1_000_000).optional()
     }).strict()
   ),
