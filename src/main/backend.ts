@@ -4,6 +4,7 @@ import { JobHost } from './jobs'
 import { probeBackend } from './backendProbe'
 import { packageVersion } from './version'
 import { dispatch } from './dispatch'
+import { WorkspaceWatcher, type WatcherOptions } from './watch'
 import type { BackendContext } from './context'
 import type { OpenOptions } from './store/open'
 import type { ApiResult } from '../shared/errors'
@@ -20,6 +21,8 @@ export interface BackendOptions extends OpenOptions {
   forcedBackend?: string
   /** How secrets are stored (the desktop app: safeStorage); in the workspace file as they are otherwise. */
   secretCodec?: SecretCodec | null
+  /** Poll intervals of the watcher of other processes' writes (tests shorten them). */
+  watch?: WatcherOptions
 }
 
 /** Opens the workspace and builds the context every transport shares. */
@@ -41,9 +44,16 @@ export function createBackend(dbPath: string, opts: BackendOptions): Backend {
     version: packageVersion(),
     backend: () => probeBackend(opts.forcedBackend)
   }
+  // The app and `hicra serve` show what other processes write to the workspace as it happens; a
+  // one-shot CLI command does not need to.
+  const watcher = opts.transport === 'cli' ? null : new WorkspaceWatcher(store, events, ctx.jobs, opts.watch)
+  watcher?.start()
   return {
     ctx,
     invoke: (channel, raw) => dispatch(ctx, channel, raw),
-    close: () => store.close()
+    close: () => {
+      watcher?.stop()
+      store.close()
+    }
   }
 }

@@ -2,6 +2,8 @@ import { ApiError } from '../../shared/errors'
 import type { RunSummary } from '../../shared/api/runs'
 import type { BackendContext } from '../context'
 import type { HandlersOf } from './types'
+import { liveRun } from '../train/runner'
+import { trainerElsewhere } from '../train/remote'
 
 function mustExist(ctx: BackendContext, id: number): RunSummary {
   const run = ctx.store.runs.get(id)
@@ -11,12 +13,24 @@ function mustExist(ctx: BackendContext, id: number): RunSummary {
 
 const LIVE = new Set(['running', 'importing', 'paused'])
 
+/** Null when the run's steps carry real times; otherwise why its time axes are off. */
+function timeNote(ctx: BackendContext, runId: number, kind: string): string | null {
+  const t = ctx.store.db.prepare('SELECT count(*) AS n, min(wall_time) AS lo, max(wall_time) AS hi FROM run_steps WHERE run_id = ?')
+    .get(runId) as { n: number; lo: number | null; hi: number | null }
+  if (t.n < 2 || t.lo !== t.hi) return null
+  return kind === 'import'
+    ? `its ${t.n} steps all carry the time they were imported: the files have no timestamp field and no per-step files whose times could stand in.`
+    : `its ${t.n} steps all carry one time.`
+}
+
 export const runsHandlers: HandlersOf<'runs/list' | 'runs/get' | 'runs/delete' | 'runs/rename' | 'runs/update' | 'runs/create' | 'runs/metricKeys'> = {
   'runs/list': (req, ctx) => ctx.store.runs.list(req),
   'runs/get': (req, ctx) => {
     const run = ctx.store.runs.detail(req.id)
     if (!run) throw new ApiError('not_found', `run ${req.id} does not exist`, 'id')
-    return run
+    const elsewhere = liveRun(req.id) ? null : trainerElsewhere(ctx.store.db, req.id)
+    const trainer = liveRun(req.id) ? { here: true, pid: process.pid } : elsewhere !== null ? { here: false, pid: elsewhere } : null
+    return { ...run, trainer, timeNote: timeNote(ctx, run.id, run.kind) }
   },
   'runs/delete': (req, ctx) => {
     const run = mustExist(ctx, req.id)

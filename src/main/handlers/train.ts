@@ -1,8 +1,11 @@
 import { ApiError } from '../../shared/errors'
+import { trainRunName } from '../../shared/api/train'
 import type { HandlersOf } from './types'
 import { launch, liveRun } from '../train/runner'
+import { requestControl, trainerElsewhere } from '../train/remote'
 
 // train/*: a training run is a run of kind 'train' whose worker thread is supervised by a job.
+// A run another live process trains is controlled through the workspace (train/remote.ts).
 
 const RESTARTABLE = new Set(['interrupted', 'stopped', 'failed', 'created'])
 
@@ -10,7 +13,7 @@ export const trainHandlers: HandlersOf<'train/start' | 'train/stop' | 'train/pau
   'train/start': (req, ctx) => {
     const c = req.config
     const run = ctx.store.runs.create({
-      name: req.name ?? `${c.task} ${c.algo} seed ${c.seed}`,
+      name: req.name ?? trainRunName(c),
       kind: 'train',
       status: 'created',
       // The worker reports the backend that actually loaded; a probe can only guess.
@@ -27,7 +30,9 @@ export const trainHandlers: HandlersOf<'train/start' | 'train/stop' | 'train/pau
     const entry = liveRun(req.runId)
     if (!entry) {
       if (!ctx.store.runs.get(req.runId)) throw new ApiError('not_found', `run ${req.runId} does not exist`, 'runId')
-      return { stopping: false }
+      if (trainerElsewhere(ctx.store.db, req.runId) === null) return { stopping: false }
+      requestControl(ctx.store.db, req.runId, 'stop')
+      return { stopping: true }
     }
     entry.stopRequested = true
     entry.worker?.send({ type: 'stop' })
@@ -38,7 +43,9 @@ export const trainHandlers: HandlersOf<'train/start' | 'train/stop' | 'train/pau
     const entry = liveRun(req.runId)
     if (!entry) {
       if (!ctx.store.runs.get(req.runId)) throw new ApiError('not_found', `run ${req.runId} does not exist`, 'runId')
-      throw new ApiError('conflict', `run ${req.runId} is not training in this process`, 'runId')
+      if (trainerElsewhere(ctx.store.db, req.runId) === null) throw new ApiError('conflict', `run ${req.runId} is not training`, 'runId')
+      requestControl(ctx.store.db, req.runId, 'pause')
+      return { paused: true }
     }
     entry.worker?.send({ type: 'pause' })
     return { paused: true }
@@ -49,6 +56,11 @@ export const trainHandlers: HandlersOf<'train/start' | 'train/stop' | 'train/pau
     if (entry) {
       entry.worker?.send({ type: 'resume' })
       return { resumed: true, restarted: false, jobId: entry.jobId }
+    }
+    // Paused by the process that trains it: that process resumes it.
+    if (trainerElsewhere(ctx.store.db, req.runId) !== null) {
+      requestControl(ctx.store.db, req.runId, 'resume')
+      return { resumed: true, restarted: false, jobId: null }
     }
     const run = ctx.store.runs.detail(req.runId)
     if (!run) throw new ApiError('not_found', `run ${req.runId} does not exist`, 'runId')

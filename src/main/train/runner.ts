@@ -7,6 +7,8 @@ import { startTrainingWorker, type TrainingWorker } from '../../engine/workerHos
 import type { SgCategory } from '../../core/strategicGrams'
 import type { BackendContext } from '../context'
 import type { JobHandle } from '../jobs'
+import { warmupMessage } from './warmupMessage'
+import { takeControl } from './remote'
 
 // Training runs in the back end: each run trains in its own worker thread (src/engine/worker.ts),
 // and this side persists what it reports: the run record (backend, config, status), every step's
@@ -32,6 +34,8 @@ export interface TrainOutcome {
 }
 
 const live = new Map<number, LiveRun>()
+/** How often a training process looks for pause/resume/stop requests of other processes. */
+const CONTROL_POLL_MS = 300
 
 /** Checkpoints and the cached base policies live beside the workspace database. */
 export function trainingWorkspace(dbPath: string): string {
@@ -155,7 +159,7 @@ function supervise(ctx: BackendContext, runId: number, config: unknown, resume: 
           return
         }
         case 'warmup':
-          h.progress(0, total, m.progress.cached ? 'base policy from cache' : `warm-up ${m.progress.step}/${m.progress.steps} (loss ${m.progress.loss.toFixed(3)})`)
+          h.progress(0, total, warmupMessage(m.progress))
           return
         case 'step': {
           persistStep(ctx, runId, m.event)
@@ -183,6 +187,7 @@ function supervise(ctx: BackendContext, runId: number, config: unknown, resume: 
       }
     }
     const onExit = (code: number, err: Error | null) => {
+      clearInterval(controls)
       const outcome: TrainOutcome = ended ?? {
         runId,
         status: 'interrupted',
@@ -203,6 +208,16 @@ function supervise(ctx: BackendContext, runId: number, config: unknown, resume: 
       entry.stopRequested = true
       entry.worker?.send({ type: 'stop' })
     })
+    // Another process (the app beside a terminal run) asks through the workspace; a request left
+    // from an earlier launch of this run is dropped, not obeyed.
+    takeControl(ctx.store.db, runId)
+    const controls = setInterval(() => {
+      let action: ReturnType<typeof takeControl> = null
+      try { action = takeControl(ctx.store.db, runId) } catch { return }
+      if (action === 'stop') entry.stopRequested = true
+      if (action) entry.worker?.send({ type: action })
+    }, CONTROL_POLL_MS)
+    controls.unref?.()
     entry.worker = startTrainingWorker(
       { type: 'start', config, runId: String(runId), workspace: trainingWorkspace(ctx.store.path), resume },
       onEvent,

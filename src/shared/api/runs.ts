@@ -24,6 +24,17 @@ export interface RunDetail extends RunSummary {
   source: unknown
   error: string | null
   metricKeys: string[]
+  /**
+   * Which process trains a live training run: this back end's own (`here`), or another live one
+   * (a `hicra train` in a terminal), which obeys pause, resume and stop through the workspace.
+   * Null for a run that is not training.
+   */
+  trainer?: { here: boolean; pid: number } | null
+  /**
+   * Why relative and wall time mean nothing for this run (all its steps carry one time, as an
+   * import without timestamps has), or null when its steps carry real times.
+   */
+  timeNote?: string | null
 }
 
 const RunName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters')

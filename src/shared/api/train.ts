@@ -7,6 +7,14 @@ import { TrainConfigSchema } from '../../engine/config'
 // pause or resume it. `train/resume` also restarts an interrupted or stopped run from its last
 // checkpoint. Progress arrives as `train/step` events (and `jobs/progress`).
 
+/**
+ * The name a training run gets when none is given, the same from the CLI, the API and the form:
+ * algorithm, task and seed, e.g. `hicra route seed 1`.
+ */
+export function trainRunName(c: { algo: string; task: string; seed: number }): string {
+  return `${c.algo} ${c.task} seed ${c.seed}`
+}
+
 export interface TrainStarted {
   runId: number
   jobId: number
