@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import type { Browser, Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { apiCall, hasBuild, hasChromium, launchChromium, startServe, type Served } from './browser'
 import { tempDir } from '../helpers/tmp'
 
@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/tmp'
 const tmp = tempDir()
 let served: Served
 let browser: Browser
+let context: BrowserContext
 let page: Page
 let attacker: Server
 let attackerPort = 0
@@ -42,7 +43,9 @@ describe.skipIf(!hasChromium || !hasBuild)('cross-site requests in Chromium', ()
     await new Promise<void>((r) => attacker.listen(0, '127.0.0.1', () => r()))
     attackerPort = (attacker.address() as AddressInfo).port
     browser = await launchChromium()
-    page = await browser.newPage()
+    // One context: the hostile page shares the browser's cookies, as a tab beside the app would.
+    context = await browser.newContext()
+    page = await context.newPage()
   })
   afterAll(async () => {
     await browser?.close()
@@ -62,9 +65,9 @@ describe.skipIf(!hasChromium || !hasBuild)('cross-site requests in Chromium', ()
   })
 
   it('a page on another 127.0.0.1 port, with the cookie in the browser, fails to create a run', async () => {
-    const cookies = await page.context().cookies(`http://127.0.0.1:${served.port}/`)
+    const cookies = await context.cookies(`http://127.0.0.1:${served.port}/`)
     expect(cookies.map((c) => c.name)).toContain(`hicra_token_${served.port}`)
-    const evil = await page.context().newPage()
+    const evil = await context.newPage()
     await evil.goto(`http://127.0.0.1:${attackerPort}/`)
     await evil.waitForFunction(() => (globalThis as unknown as { results?: unknown }).results !== undefined)
     await evil.evaluate(() => (globalThis as unknown as { results: Promise<unknown> }).results)
