@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { chromium, type Browser } from 'playwright-core'
+import { chromium, type Browser, type Page } from 'playwright-core'
 
 export const projectRoot = resolve(__dirname, '..', '..')
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
@@ -13,14 +13,32 @@ if (process.env.CI && (!hasChromium || !hasBuild)) {
   throw new Error(`CI: the browser tests need ${hasChromium ? 'the build (out/renderer; npm run build)' : `Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`}`)
 }
 
-/** Debian's Chromium, headless, with the flags this sandboxed, offline machine needs. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
+/**
+ * Console errors and uncaught exceptions of every page the browsers of launchChromium open in this
+ * test file (each file runs in its own process): a file ends with `expect(consoleErrors).toEqual([])`.
+ * A failed resource load answered 404 is not counted (a missing favicon, a test asking for a run
+ * that does not exist).
+ */
+export const consoleErrors: string[] = []
+
+export function watchConsole(page: Page, sink: string[] = consoleErrors): void {
+  page.on('pageerror', (e) => sink.push(`page error: ${e.message}`))
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().includes('404')) sink.push(`console: ${m.text()}`) })
+}
+
+/** Debian's Chromium, headless, with the flags this sandboxed, offline machine needs; every page it opens is watched (consoleErrors). */
+export async function launchChromium(): Promise<Browser> {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--disable-quic']
   })
+  const newPage = browser.newPage.bind(browser)
+  browser.newPage = async (options) => { const page = await newPage(options); watchConsole(page); return page }
+  const newContext = browser.newContext.bind(browser)
+  browser.newContext = async (options) => { const ctx = await newContext(options); ctx.on('page', (p) => watchConsole(p)); return ctx }
+  return browser
 }
 
 export interface Served {

@@ -4,7 +4,8 @@ import { debiasedEma } from '../../src/renderer/src/lib/ema'
 import { parseCsv, pointsToCsv, CSV_HEADER } from '../../src/renderer/src/lib/csv'
 import { fetchRawSeries, meanOfLast, type SeriesFetcher } from '../../src/renderer/src/lib/seriesQuery'
 import { aggregateCurves, forLogAxis, mergeZoomed, stepWindow, toCurve, xExtent } from '../../src/renderer/src/lib/chartData'
-import { finalAndBest, groupRuns, lowerIsBetter, stableJson } from '../../src/renderer/src/lib/compare'
+import { finalAndBest, groupRuns, stableJson } from '../../src/renderer/src/lib/compare'
+import { metricDirection } from '../../src/shared/metricInfo'
 import { otherKeys, RUN_PANELS } from '../../src/renderer/src/lib/runPanels'
 import { createBackend, type Backend } from '../../src/main/backend'
 import type { MetricSeries } from '../../src/shared/api/metrics'
@@ -114,7 +115,10 @@ describe('series glue against the real store', () => {
     expect(s!.step.length).toBeLessThanOrEqual(200)
     const fb = finalAndBest(s!)
     expect(fb.final).toBe(values[values.length - 1])
-    expect(fb.best).toBe(Math.min(...values))
+    // The policy-gradient loss has no better direction, so no best; a lower-is-better key's best is its min.
+    expect(fb.best).toBeNull()
+    expect(finalAndBest({ ...s!, key: 'step_time_s' }).best).toBe(Math.min(...values))
+    expect(finalAndBest({ ...s!, key: 'accuracy' }).best).toBe(Math.max(...values))
     const c = toCurve(s!, 'step', 0)
     expect(c.banded).toBe(true)
     expect(Math.max(...c.hi)).toBe(Math.max(...values))
@@ -168,12 +172,14 @@ describe('curves', () => {
 })
 
 describe('compare helpers', () => {
-  it('knows which metrics are better low', () => {
-    expect(lowerIsBetter('loss')).toBe(true)
-    expect(lowerIsBetter('relative_perplexity_planning')).toBe(true)
-    expect(lowerIsBetter('step_time')).toBe(true)
-    expect(lowerIsBetter('accuracy')).toBe(false)
-    expect(lowerIsBetter('semantic_entropy')).toBe(false)
+  it('takes each metric\'s direction from the one registry', () => {
+    expect(metricDirection('accuracy')).toBe('higher')
+    expect(metricDirection('test_pass_at_8')).toBe('higher')
+    expect(metricDirection('step_time_s')).toBe('lower')
+    expect(metricDirection('error_planning')).toBe('lower')
+    for (const k of ['semantic_entropy', 'token_entropy_planning', 'length', 'planning_ratio', 'relative_perplexity_planning', 'loss', 'some_imported_field']) {
+      expect(metricDirection(k)).toBe('neither')
+    }
   })
   it('groups seeds of one config, and runs by tag prefix', () => {
     const runs = [

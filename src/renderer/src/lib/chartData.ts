@@ -1,4 +1,5 @@
 import type { MetricSeries } from '../../../shared/api/metrics'
+import { studentTQuantile } from '../../../core/stats'
 
 export type XMode = 'step' | 'relative' | 'wall'
 
@@ -39,28 +40,50 @@ export function toCurve(s: MetricSeries, mode: XMode, origin: number): Curve {
   return { step: s.step.slice(), x, y: s.last.slice(), lo: s.min.slice(), hi: s.max.slice(), banded: s.total > s.step.length }
 }
 
+/** A group's band: its members' min–max, or the 95% Student-t interval of their mean (n = members at that step). */
+export type BandMode = 'minmax' | 'ci'
+
+const tCache = new Map<number, number>()
+/** t_{0.975, n−1}: the half-width factor of a 95% interval over n values. */
+export function t975(n: number): number {
+  let t = tCache.get(n)
+  if (t === undefined) { t = studentTQuantile(0.975, n - 1); tCache.set(n, t) }
+  return t
+}
+
 /**
  * Several runs of one group (same config, several seeds) as one curve: at each step that any member
- * has, the mean over the members that have it, with their min and max as the band. The x value is
- * the members' mean x (the step itself in step mode).
+ * has, the mean over the members that have it, with their min and max (or the 95% interval of the
+ * mean, where two or more members have the step) as the band. The x value is the members' mean x
+ * (the step itself in step mode).
  */
-export function aggregateCurves(curves: readonly Curve[]): Curve {
+export function aggregateCurves(curves: readonly Curve[], band: BandMode = 'minmax'): Curve {
   if (curves.length === 1) return curves[0]!
-  const acc = new Map<number, { sx: number; sy: number; n: number; lo: number; hi: number }>()
+  // Welford's running mean and sum of squared deviations: no cancellation on large, close values.
+  const acc = new Map<number, { sx: number; mean: number; m2: number; n: number; lo: number; hi: number }>()
   for (const c of curves) {
     for (let i = 0; i < c.step.length; i++) {
       const y = c.y[i]!
       if (!Number.isFinite(y)) continue
       const a = acc.get(c.step[i]!)
-      if (a) { a.sx += c.x[i]!; a.sy += y; a.n++; a.lo = Math.min(a.lo, y); a.hi = Math.max(a.hi, y) }
-      else acc.set(c.step[i]!, { sx: c.x[i]!, sy: y, n: 1, lo: y, hi: y })
+      if (a) {
+        a.sx += c.x[i]!; a.n++
+        const d = y - a.mean
+        a.mean += d / a.n; a.m2 += d * (y - a.mean)
+        a.lo = Math.min(a.lo, y); a.hi = Math.max(a.hi, y)
+      } else acc.set(c.step[i]!, { sx: c.x[i]!, mean: y, m2: 0, n: 1, lo: y, hi: y })
     }
   }
   const steps = [...acc.keys()].sort((a, b) => a - b)
   const out: Curve = { step: steps, x: [], y: [], lo: [], hi: [], banded: true }
   for (const s of steps) {
     const a = acc.get(s)!
-    out.x.push(a.sx / a.n); out.y.push(a.sy / a.n); out.lo.push(a.lo); out.hi.push(a.hi)
+    const m = a.mean
+    out.x.push(a.sx / a.n); out.y.push(m)
+    if (band === 'ci') {
+      const half = a.n >= 2 ? t975(a.n) * Math.sqrt(Math.max(0, a.m2) / (a.n - 1) / a.n) : 0
+      out.lo.push(m - half); out.hi.push(m + half)
+    } else { out.lo.push(a.lo); out.hi.push(a.hi) }
   }
   return out
 }

@@ -1,13 +1,18 @@
 import type { MetricSeries } from '../../../shared/api/metrics'
 
-/** The `metrics/series` call, injected so these helpers run against any transport (and in tests). */
-export type SeriesFetcher = (req: {
+/** One `metrics/series`-shaped query (also one query of a `metrics/batch` call). */
+export interface SeriesRequest {
   runIds: number[]
   keys: string[]
   stepMin?: number
   stepMax?: number
   maxPoints?: number
-}) => Promise<{ series: MetricSeries[] }>
+  /** Also the last `tail` raw points of each series (metrics/batch only). */
+  tail?: number
+}
+
+/** The `metrics/series` call, injected so these helpers run against any transport (and in tests). */
+export type SeriesFetcher = (req: SeriesRequest) => Promise<{ series: MetricSeries[] }>
 
 /** The largest page `metrics/series` accepts; a range with no more points than this comes back raw. */
 export const MAX_PAGE = 100_000
