@@ -85,7 +85,8 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await page.getByTestId('errors-chart').waitFor()
     expect(await total('unlabelled').textContent()).toBe('5')
     await expect.poll(() => drawn('unlabelled')).toEqual([2, 3])
-    await expect.poll(() => drawn('planning')).toEqual([0, 0])
+    // No failure is labelled yet: gaps, not zeros (no label is not "no errors").
+    await expect.poll(() => drawn('planning')).toEqual([null, null])
 
     const queue = page.getByTestId('label-queue')
     await queue.getByTestId('queue-position').filter({ hasText: '1 / 5' }).waitFor()
@@ -96,8 +97,8 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await queue.focus()
     await page.keyboard.press('1')
     await countIs('planning', 1)
-    await expect.poll(() => drawn('planning')).toEqual([1, 0])
-    await expect.poll(() => drawn('Planning & Strategy')).toEqual([1, 0])
+    await expect.poll(() => drawn('planning')).toEqual([1, null])
+    await expect.poll(() => drawn('Planning & Strategy')).toEqual([1, null])
     await expect.poll(() => drawn('unlabelled')).toEqual([1, 3])
     await queue.getByTestId('queue-position').filter({ hasText: '2 / 5' }).waitFor()
 
@@ -107,7 +108,7 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await queue.getByTestId('queue-position').filter({ hasText: '1 / 5' }).waitFor()
     await page.keyboard.press('4')
     await countIs('format', 1)
-    await expect.poll(() => drawn('format')).toEqual([1, 0])
+    await expect.poll(() => drawn('format')).toEqual([1, null])
     const stored = await apiCall<{ series: Record<string, number[]> }>(served, 'errors/counts', { runId, source: 'manual' })
     expect(stored.series.format).toEqual([1, 0])
     await page.screenshot({ path: join(artifacts, 'errors.png'), fullPage: true })

@@ -3,6 +3,7 @@ import { ref } from 'vue'
 import type { ErrorCounts, ErrorTaxonomy, JudgeConfigView, LabelFilter, QueueItem } from '../../../shared/api/errors'
 import type { JobProgress } from '../../../shared/api/jobs'
 import { invoke, onEvent } from '../api/client'
+import { plainError } from '../lib/plainErrors'
 
 /** Failures loaded at a time; labelled ones leave the queue on the next load. */
 const QUEUE_PAGE = 200
@@ -27,6 +28,10 @@ export const useErrorsStore = defineStore('errors', () => {
   const jobs = ref<Record<'rules' | 'judge', JobProgress | null>>({ rules: null, judge: null })
   const jobReport = ref<Record<'rules' | 'judge', unknown>>({ rules: null, judge: null })
   const error = ref<string | null>(null)
+  /** Why a rules or judge job could not start, in plain words, shown beside its button. */
+  const startErrors = ref<Record<'rules' | 'judge', string | null>>({ rules: null, judge: null })
+  /** Failures with no label of any source: what the counts table calls unlabelled under "effective". */
+  const noLabel = ref<number | null>(null)
   let subscribed = false
 
   const fail = (err: unknown) => { error.value = (err as Error).message }
@@ -38,7 +43,13 @@ export const useErrorsStore = defineStore('errors', () => {
   async function refreshCounts() {
     if (runId.value === null) return
     try {
-      counts.value = await invoke('errors/counts', { runId: runId.value, source: source.value })
+      const [c, eff] = await Promise.all([
+        invoke('errors/counts', { runId: runId.value, source: source.value }),
+        // The queue names the effective count whatever the chart's source: one more call then.
+        source.value === 'effective' ? null : invoke('errors/counts', { runId: runId.value, source: 'effective' })
+      ])
+      counts.value = c
+      noLabel.value = (eff ?? c).unlabelled.reduce((a, b) => a + b, 0)
     } catch (err) {
       fail(err)
     }
@@ -76,6 +87,10 @@ export const useErrorsStore = defineStore('errors', () => {
         ? await invoke('errors/label', { rolloutId: item.id, accept })
         : await invoke('errors/label', { rolloutId: item.id, errorType })
       item.labels = res.labels
+      // The queue counts failures without a manual label: keep it in step with the table.
+      const after = manualOf(item)
+      if (before === null && after !== null) queueTotal.value = Math.max(0, queueTotal.value - 1)
+      else if (before !== null && after === null) queueTotal.value++
       if (record) undoStack.value.push({ rolloutId: item.id, before })
       error.value = null
       await refreshCounts()
@@ -95,11 +110,12 @@ export const useErrorsStore = defineStore('errors', () => {
 
   async function startRules() {
     if (runId.value === null) return
+    startErrors.value.rules = null
     try {
       const { jobId } = await invoke('errors/rules', { runId: runId.value })
       track('rules', jobId)
     } catch (err) {
-      fail(err)
+      startErrors.value.rules = plainError((err as Error).message)
     }
   }
 
@@ -120,11 +136,12 @@ export const useErrorsStore = defineStore('errors', () => {
 
   async function startJudge(redo = false) {
     if (runId.value === null) return
+    startErrors.value.judge = null
     try {
       const { jobId } = await invoke('errors/judge', { runId: runId.value, redo })
       track('judge', jobId)
     } catch (err) {
-      fail(err)
+      startErrors.value.judge = plainError((err as Error).message)
     }
   }
 
@@ -181,7 +198,7 @@ export const useErrorsStore = defineStore('errors', () => {
   }
 
   return {
-    runId, source, taxonomy, counts, queue, queueTotal, cursor, undoStack, judge, jobs, jobReport, error,
+    runId, source, taxonomy, counts, queue, queueTotal, cursor, undoStack, judge, jobs, jobReport, error, startErrors, noLabel,
     open, refreshCounts, loadQueue, label, undo, manualOf, startRules, loadJudge, saveJudge, startJudge, cancel, subscribe
   }
 })
