@@ -111,6 +111,9 @@ describe.skipIf(!hasChromium || !hasBuild)('dashboards in Chromium', () => {
     await page.getByTestId(`run-row-${runA}`).getByTestId('run-name').click()
     await page.getByTestId('run-title').filter({ hasText: 'grpo seed 1' }).waitFor()
     await page.getByTestId('smoothing').fill('0')
+    // The training internals are folded (the page remembers them open), panels without data hidden behind one line.
+    await page.getByTestId('section-training').locator('summary').click()
+    await page.getByTestId('show-hidden-panels').click()
     for (const id of ['token-entropy', 'semantic-entropy', 'accuracy-length', 'loss', 'clip-fraction']) {
       await page.locator(`[data-testid="chart-${id}"][data-has-data="1"]`).waitFor()
     }
@@ -265,6 +268,7 @@ describe.skipIf(!hasChromium || !hasBuild)('dashboards in Chromium', () => {
     await page.evaluate((id) => { (globalThis as unknown as { location: { hash: string } }).location.hash = `#/runs/${id}` }, runId)
     await page.getByTestId('run-title').filter({ hasText: 'verl import' }).waitFor()
     await page.getByTestId('smoothing').fill('0')
+    await page.getByTestId('show-hidden-panels').click()
     const stored = (await apiCall<{ series: MetricSeries[] }>(served, 'metrics/series', { runIds: [runId], keys: ['semantic_entropy', 'accuracy'], maxPoints: 100 })).series
     expect((await waitDrawn('chart-semantic-entropy', 'semantic_entropy', (d) => d.length === 2)).map((p) => p[1])).toEqual(stored[0]!.last)
     expect((await waitDrawn('chart-accuracy-length', 'accuracy', (d) => d.length === 2)).map((p) => p[1])).toEqual(stored[1]!.last)
@@ -348,6 +352,7 @@ describe.skipIf(!hasChromium || !hasBuild)('dashboards in Chromium', () => {
     await row.getByTestId('train-resume').click()
     await status('running')
     await row.getByTestId('train-stop').click()
+    await row.getByTestId('train-stop-confirm').click()
     await status('stopped')
     const run = await apiCall<{ status: string; lastStep: number }>(served, 'runs/get', { id: runId })
     expect(run.status).toBe('stopped')

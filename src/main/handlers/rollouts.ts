@@ -15,8 +15,8 @@ function repo(db: Db): RolloutsRepo {
 }
 
 // Compiled matchers of recently viewed SG set versions (compiling a large set takes milliseconds).
-const matchers = new Map<string, SgMatcher>()
-function matcherOf(db: Db, runId: number): SgMatcher | null {
+const matchers = new Map<string, SgMatcher & { phrases?: readonly string[] }>()
+function matcherOf(db: Db, runId: number): (SgMatcher & { phrases?: readonly string[] }) | null {
   const run = db.prepare('SELECT sg_set_id AS setId, sg_set_version AS version FROM runs WHERE id = ?').get(runId) as { setId: number | null; version: number | null } | undefined
   if (!run || run.setId === null) return null
   const key = `${db.name}:${run.setId}:${run.version}`
@@ -24,7 +24,8 @@ function matcherOf(db: Db, runId: number): SgMatcher | null {
   if (!m) {
     const phrases = storedPhrases(db, run.setId, run.version)
     if (!phrases) return null
-    m = compileMatcher(phrases)
+    // The phrases ride along so that a planning span can name the gram it matched.
+    m = Object.assign(compileMatcher(phrases), { phrases: phrases as readonly string[] })
     if (matchers.size >= 8) matchers.delete(matchers.keys().next().value!)
     matchers.set(key, m)
   }
@@ -46,7 +47,28 @@ function summary(r: PageRow): RolloutSummary {
   }
 }
 
-export const rolloutsHandlers: HandlersOf<'rollouts/page' | 'rollouts/get'> = {
+/** The SG occurrences as sorted character spans, each with the phrase of the gram it matched. */
+function spansWithGrams(occ: readonly { start: number; end: number; gram: number }[], phrases: readonly string[]) {
+  const sorted = [...occ].sort((x, y) => x.start - y.start || x.end - y.end)
+  return {
+    planningSpans: sorted.map((o) => [o.start, o.end] as [number, number]),
+    planningGrams: sorted.map((o) => phrases[o.gram] ?? `gram ${o.gram}`)
+  }
+}
+
+// One seek on (run_id, step) per distinct step, never a scan of the rollouts themselves.
+const stepsSql = `
+  WITH RECURSIVE s(step) AS (
+    SELECT min(step) FROM rollouts WHERE run_id = @run
+    UNION ALL
+    SELECT (SELECT min(step) FROM rollouts WHERE run_id = @run AND step > s.step) FROM s WHERE s.step IS NOT NULL)
+  SELECT step FROM s WHERE step IS NOT NULL`
+
+export const rolloutsHandlers: HandlersOf<'rollouts/page' | 'rollouts/get' | 'rollouts/steps'> = {
+  'rollouts/steps': (req, ctx) => {
+    if (!ctx.store.runs.get(req.runId)) throw new ApiError('not_found', `run ${req.runId} does not exist`, 'runId')
+    return { steps: ctx.store.db.prepare(stepsSql).pluck().all({ run: req.runId }) as number[] }
+  },
   'rollouts/page': (req, ctx) => {
     if (!ctx.store.runs.get(req.runId)) throw new ApiError('not_found', `run ${req.runId} does not exist`, 'runId')
     if (req.stepMin !== undefined && req.stepMax !== undefined && req.stepMin > req.stepMax) {
@@ -86,7 +108,7 @@ export const rolloutsHandlers: HandlersOf<'rollouts/page' | 'rollouts/get'> = {
       response: r.response,
       answer: r.answer,
       gold: r.gold,
-      planningSpans: occ.map((o) => [o.start, o.end] as [number, number]).sort((x, y) => x[0] - y[0] || x[1] - y[1]),
+      ...spansWithGrams(occ, m?.phrases ?? []),
       tokens,
       labels
     }

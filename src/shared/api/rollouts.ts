@@ -24,6 +24,8 @@ export interface RolloutDetail extends RolloutSummary {
   gold: string | null
   /** Character spans [start, end) of every SG occurrence of the run's set in the response. */
   planningSpans: [number, number][]
+  /** The Strategic Gram each span of `planningSpans` matched (same order). */
+  planningGrams?: string[]
   tokens: null | {
     starts: number[]
     ends: number[]
@@ -53,5 +55,7 @@ export const rolloutsChannels = {
       limit: z.number().int().min(1).max(500).default(50)
     }).strict()
   ),
-  'rollouts/get': channel<RolloutDetail>()(z.object({ id: z.number().int().positive() }).strict())
+  'rollouts/get': channel<RolloutDetail>()(z.object({ id: z.number().int().positive() }).strict()),
+  /** The steps a run has rollouts at, ascending (the Rollouts view's step filter offers them). */
+  'rollouts/steps': channel<{ steps: number[] }>()(z.object({ runId: RunId }).strict())
 }

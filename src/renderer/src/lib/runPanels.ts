@@ -15,6 +15,8 @@ export interface PanelLine {
 export interface PanelSpec {
   id: string
   title: string
+  /** Where the run page shows it: the paper's Figure 2 first, the trainer's health folded away. */
+  section: 'figure2' | 'training'
   lines: PanelLine[]
   /** Axis names, left then right; a function where they depend on the run. */
   yNames?: string[] | ((run: RunLike) => string[])
@@ -50,7 +52,7 @@ const trainerOnly = (what: string) => (run: { kind: string }) =>
 
 export const RUN_PANELS: PanelSpec[] = [
   {
-    id: 'relative-perplexity', title: 'Relative perplexity',
+    id: 'relative-perplexity', section: 'figure2', title: 'Relative perplexity',
     lines: [
       { key: 'relative_perplexity_planning', label: 'planning', color: PLANNING },
       { key: 'relative_perplexity_execution', label: 'execution', color: EXECUTION }
@@ -58,7 +60,7 @@ export const RUN_PANELS: PanelSpec[] = [
     missing: () => 'This run has no per-token log-probs: relative perplexity (each token class\'s perplexity over its value at the first step) needs them.'
   },
   {
-    id: 'token-entropy', title: 'Token entropy',
+    id: 'token-entropy', section: 'figure2', title: 'Token entropy',
     lines: [
       { key: 'token_entropy_planning', label: 'planning', color: PLANNING },
       { key: 'token_entropy_execution', label: 'execution', color: EXECUTION },
@@ -68,7 +70,7 @@ export const RUN_PANELS: PanelSpec[] = [
     missing: () => 'This run has no per-token entropies: token entropy needs the policy\'s entropy at every response token.'
   },
   {
-    id: 'semantic-entropy', title: 'Semantic and conditional entropy',
+    id: 'semantic-entropy', section: 'figure2', title: 'Semantic and conditional entropy',
     lines: [
       { key: 'semantic_entropy', label: 'semantic entropy', color: PLANNING },
       { key: 'conditional_entropy', label: 'conditional entropy', color: EXECUTION }
@@ -77,7 +79,7 @@ export const RUN_PANELS: PanelSpec[] = [
     missing: () => 'This run has no Strategic Gram metrics: semantic and conditional entropy come from the Strategic Gram occurrences in its responses, and no response text was analysed.'
   },
   {
-    id: 'accuracy-length', title: 'Accuracy and response length',
+    id: 'accuracy-length', section: 'figure2', title: 'Accuracy and response length',
     lines: [
       { key: 'accuracy', label: 'accuracy', color: '#009E73' },
       { key: 'length', label: 'response length', color: '#CC79A7', yAxis: 1 }
@@ -85,9 +87,9 @@ export const RUN_PANELS: PanelSpec[] = [
     yNames: (run) => ['accuracy', lengthUnit(run)],
     missing: () => 'This run has no accuracy or response length: they come from its responses (text and correctness), and none is stored yet.'
   },
-  { id: 'loss', title: 'Loss', lines: [{ key: 'loss', label: 'loss', color: ALL }], missing: trainerOnly('the loss') },
-  { id: 'clip-fraction', title: 'Clip fraction', lines: [{ key: 'clip_fraction', label: 'clip fraction', color: ALL }], missing: trainerOnly('the clip fraction') },
-  { id: 'step-time', title: 'Step time', lines: [{ key: 'step_time_s', label: 'seconds per step', color: ALL }], yNames: ['s'], missing: trainerOnly('the step time') }
+  { id: 'loss', section: 'training', title: 'Loss', lines: [{ key: 'loss', label: 'loss', color: ALL }], missing: trainerOnly('the loss') },
+  { id: 'clip-fraction', section: 'training', title: 'Clip fraction', lines: [{ key: 'clip_fraction', label: 'clip fraction', color: ALL }], missing: trainerOnly('the clip fraction') },
+  { id: 'step-time', section: 'training', title: 'Step time', lines: [{ key: 'step_time_s', label: 'seconds per step', color: ALL }], yNames: ['s'], missing: trainerOnly('the step time') }
 ]
 
 /** The keys a run has that no fixed panel shows; each gets a panel of its own. */

@@ -37,6 +37,14 @@ export interface TrainForm {
   warmupSteps: number
   /** Test-set evaluation every this many steps (0: never). */
   evalEvery: number
+  // The advanced section: the optimiser, sampling and objective settings most often changed.
+  lr: number
+  temperature: number
+  clipLow: number
+  clipHigh: number
+  betaEnt: number
+  warmupLr: number
+  warmupBatch: number
 }
 
 /** The form's starting values: the engine's own defaults. */
@@ -46,7 +54,9 @@ export function defaultForm(): TrainForm {
     MODEL_SIZES[k].layers === d.model.layers && MODEL_SIZES[k].dModel === d.model.dModel && MODEL_SIZES[k].heads === d.model.heads) ?? 'small'
   return {
     name: '', task: d.task, algo: d.algo, alpha: d.alpha, groupSize: d.groupSize, batchPrompts: d.batchPrompts,
-    steps: d.steps, seed: d.seed, modelSize: size, backend: d.backend, warmupSteps: d.warmup.steps, evalEvery: d.eval.every
+    steps: d.steps, seed: d.seed, modelSize: size, backend: d.backend, warmupSteps: d.warmup.steps, evalEvery: d.eval.every,
+    lr: d.lr, temperature: d.temperature, clipLow: d.clipLow, clipHigh: d.clipHigh, betaEnt: d.betaEnt,
+    warmupLr: d.warmup.lr, warmupBatch: d.warmup.batchSize
   }
 }
 
@@ -54,7 +64,8 @@ export function formToConfig(f: TrainForm): TrainConfigInput {
   return {
     task: f.task, algo: f.algo, alpha: f.alpha, groupSize: f.groupSize, batchPrompts: f.batchPrompts,
     steps: f.steps, seed: f.seed, backend: f.backend, model: { ...MODEL_SIZES[f.modelSize] },
-    warmup: { steps: f.warmupSteps }, eval: { every: f.evalEvery }
+    warmup: { steps: f.warmupSteps, lr: f.warmupLr, batchSize: f.warmupBatch }, eval: { every: f.evalEvery },
+    lr: f.lr, temperature: f.temperature, clipLow: f.clipLow, clipHigh: f.clipHigh, betaEnt: f.betaEnt
   }
 }
 
@@ -63,6 +74,8 @@ function fieldOf(path: readonly PropertyKey[]): keyof TrainForm {
   const [head, sub] = path.map(String)
   if (head === 'model') return 'modelSize'
   if (head === 'warmup' && sub === 'steps') return 'warmupSteps'
+  if (head === 'warmup' && sub === 'lr') return 'warmupLr'
+  if (head === 'warmup' && sub === 'batchSize') return 'warmupBatch'
   if (head === 'eval' && sub === 'every') return 'evalEvery'
   return head as keyof TrainForm
 }

@@ -6,10 +6,13 @@ const KEY = 'hicra.chartSettings'
 
 /** The x axis and smoothing every dashboard shares, kept across views and restarts. */
 export const useChartSettings = defineStore('chartSettings', () => {
-  let saved: { xMode?: XMode; smoothing?: number } = {}
+  let saved: { xMode?: XMode; smoothing?: number; smoothShort?: boolean } = {}
   try { saved = JSON.parse(localStorage.getItem(KEY) ?? '{}') as typeof saved } catch { saved = {} }
   const xMode = ref<XMode>(saved.xMode === 'relative' || saved.xMode === 'wall' ? saved.xMode : 'step')
   const smoothing = ref(typeof saved.smoothing === 'number' && saved.smoothing >= 0 && saved.smoothing < 1 ? saved.smoothing : 0.6)
-  watch([xMode, smoothing], () => localStorage.setItem(KEY, JSON.stringify({ xMode: xMode.value, smoothing: smoothing.value })))
-  return { xMode, smoothing }
+  /** Smooth series of only a handful of points too (off by default: they are drawn as their points). */
+  const smoothShort = ref(saved.smoothShort === true)
+  watch([xMode, smoothing, smoothShort], () =>
+    localStorage.setItem(KEY, JSON.stringify({ xMode: xMode.value, smoothing: smoothing.value, smoothShort: smoothShort.value })))
+  return { xMode, smoothing, smoothShort }
 })

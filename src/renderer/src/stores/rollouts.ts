@@ -38,6 +38,29 @@ export const useRolloutsStore = defineStore('rollouts', () => {
     }
   }
 
+  /**
+   * Opens the rollout `delta` rows away from the open one (j/k): across a page boundary the next
+   * page is loaded and its first (or the previous page's last) row opened.
+   */
+  async function move(delta: 1 | -1) {
+    if (items.value.length === 0) return
+    const at = detail.value ? items.value.findIndex((r) => r.id === detail.value!.id) : -1
+    let next = at < 0 ? (delta > 0 ? 0 : items.value.length - 1) : at + delta
+    if (next >= items.value.length) {
+      if (offset.value + limit.value >= total.value) return
+      offset.value += limit.value
+      await load()
+      next = 0
+    } else if (next < 0) {
+      if (offset.value === 0) return
+      offset.value = Math.max(0, offset.value - limit.value)
+      await load()
+      next = items.value.length - 1
+    }
+    const r = items.value[next]
+    if (r) await open(r.id)
+  }
+
   async function open(id: number) {
     try {
       const d = await invoke('rollouts/get', { id })
@@ -83,5 +106,5 @@ export const useRolloutsStore = defineStore('rollouts', () => {
     await load()
   }
 
-  return { runId, filters, offset, limit, total, items, detail, shares, loading, error, load, open, setRun, setFilters, page }
+  return { runId, filters, offset, limit, total, items, detail, shares, loading, error, load, open, move, setRun, setFilters, page }
 })
