@@ -6,6 +6,7 @@ export const sections = [
   { path: '/grams', name: 'grams', label: 'Strategic Grams' },
   { path: '/errors', name: 'errors', label: 'Errors' },
   { path: '/train', name: 'train', label: 'Train' },
+  { path: '/experiments', name: 'experiments', label: 'Experiments' },
   { path: '/settings', name: 'settings', label: 'Settings' }
 ] as const
 
@@ -18,6 +19,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/grams', name: 'grams', component: () => import('./views/GramsView.vue') },
   { path: '/errors', name: 'errors', component: () => import('./views/ErrorsView.vue') },
   { path: '/train', name: 'train', component: () => import('./views/TrainView.vue') },
+  { path: '/experiments', name: 'experiments', component: () => import('./views/ExperimentsView.vue') },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
   { path: '/:pathMatch(.*)*', redirect: '/runs' }
 ]
