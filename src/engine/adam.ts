@@ -51,7 +51,9 @@ export class Adam {
 
 /** √Σ‖g‖² over all gradients, read back as one number (asynchronously: webgpu cannot read synchronously in Node). */
 export async function globalNorm(grads: Tensor[]): Promise<number> {
-  const sq = tf.tidy(() => tf.addN(grads.map((g) => tf.sum(tf.square(g)))))
+  // A chain of adds, not addN: webgpu's addN binds every input to one shader, and past the
+  // device's storage-buffer limit (8 by default) its pipeline does not compile.
+  const sq = tf.tidy(() => grads.map((g) => tf.sum(tf.square(g))).reduce((a, b) => tf.add(a, b)))
   const v = (await sq.data())[0]
   sq.dispose()
   return Math.sqrt(v)

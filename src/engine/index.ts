@@ -3,8 +3,8 @@
 // './protocol' directly, which do not.
 export { runTraining, TrainingDivergedError, type RunOptions, type RunResult } from './trainer'
 export { TrainControl } from './control'
-export { selectBackend, currentBackend, type BackendInfo, type BackendName } from './backend'
-export { probeBackendName } from './backendProbe'
+export { selectBackend, currentBackend, describeBackend, type BackendInfo, type BackendName } from './backend'
+export { probeBackend, type BackendProbe } from './backendProbe'
 export { parseTrainConfig, TrainConfigSchema, ConfigError, TASKS, ALGOS, BACKENDS } from './config'
 export type { TrainConfig, TrainConfigInput, TaskName, AlgoName, BackendChoice } from './config'
 export type * from './protocol'

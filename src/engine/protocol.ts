@@ -1,5 +1,4 @@
 import type { TrainConfig } from './config'
-import type { AdapterInfo } from './webgpuAdapter'
 
 // What the trainer reports, as plain data: the same objects go to an in-process sink, through
 // worker_threads messages and through Electron's utilityProcess port. No tfjs here, so the back
@@ -27,6 +26,16 @@ export interface RolloutRecord {
   logprobs: Float32Array
   entropies: Float32Array
   planningMask: Uint8Array
+}
+
+/** A WebGPU adapter as Dawn describes it. */
+export interface AdapterInfo {
+  vendor: string
+  architecture: string
+  device: string
+  description: string
+  /** A CPU implementation of a GPU (SwiftShader, llvmpipe): it runs, but is no accelerator. */
+  software: boolean
 }
 
 /** How the backend was chosen: the WebGPU adapter (webgpu only), why better ones were skipped, a note. */

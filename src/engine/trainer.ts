@@ -108,6 +108,7 @@ export async function runTraining(rawConfig: unknown, sink: TrainSink, opts: Run
     await sink.onStart?.({
       runId: opts.runId,
       backend: backend.name,
+      backendDetail: { adapter: backend.adapter, skipped: backend.skipped, note: backend.note },
       task: task.name,
       algo: config.algo,
       config,

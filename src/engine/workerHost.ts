@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { WorkerCommand, WorkerEvent } from './protocol'
+import { prepareVulkanDrivers } from './webgpuAdapter'
 
 // Starts a training worker thread and talks to it with the protocol's messages. Loads no tfjs in
 // the calling thread.
@@ -38,6 +39,10 @@ export function startTrainingWorker(
   onExit?: (code: number, error: Error | null) => void
 ): TrainingWorker {
   const entry = workerEntry()
+  // The Vulkan loader reads its variables from the process environment, which only this thread
+  // can change (a worker's process.env is a copy): set them before the worker starts Dawn.
+  const c = start.config as { backend?: unknown } | null
+  prepareVulkanDrivers(typeof c === 'object' && c !== null && c.backend === 'webgpu')
   const worker = entry.bootstrap ? new Worker(entry.bootstrap, { eval: true }) : new Worker(entry.path)
   let failure: Error | null = null
   worker.on('message', (m: WorkerEvent) => onEvent(m))

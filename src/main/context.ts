@@ -1,6 +1,7 @@
 import type { Store } from './store'
 import type { EventBus } from './events'
 import type { JobHost } from './jobs'
+import type { BackendProbe } from '../engine/backendProbe'
 import type { SecretStore } from './secrets'
 
 /** What every handler gets: the workspace store, the event bus, and facts about this process. */
@@ -12,6 +13,6 @@ export interface BackendContext {
   secrets: SecretStore
   transport: 'ipc' | 'http' | 'cli'
   version: string
-  /** Name of the tfjs backend training would use here. */
-  backend(): string
+  /** The tfjs backend training would use here, its WebGPU adapter, and why better ones are skipped. */
+  backend(): Promise<BackendProbe>
 }

@@ -8,9 +8,12 @@ const { ok, fails } = t
 
 describe('handlers', () => {
   it('app/info reports version, backend and database', async () => {
-    const info = await ok<{ version: string; backend: string; dbPath: string; schemaVersion: number }>('app/info', {})
+    const info = await ok<{ version: string; backend: string; backendDetail: { adapter: unknown; skipped: { name: string; reason: string }[] }; dbPath: string; schemaVersion: number }>('app/info', {})
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/)
-    expect(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).toContain(info.backend)
+    expect(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']).toContain(info.backend)
+    // Why each better backend is skipped; the adapter only where webgpu is chosen.
+    if (info.backend === 'wasm') expect(info.backendDetail.skipped.map((s) => s.name)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow'])
+    if (info.backend !== 'webgpu') expect(info.backendDetail.adapter).toBeNull()
     expect(info.dbPath).toBe(join(t.dir, 'h.db'))
     expect(info.schemaVersion).toBeGreaterThanOrEqual(2)
     expect((await fails('app/info', { extra: 1 })).code).toBe('invalid_argument')

@@ -8,6 +8,8 @@ import { call, withBackend } from '../client'
 import { ALGOS, BACKENDS, TASKS } from '../../engine/config'
 import { trainOutcome, type TrainOutcome } from '../../main/train/runner'
 import { CACHED_BASE_MESSAGE } from '../../main/train/warmupMessage'
+import { backendLine } from '../../engine/webgpuAdapter'
+import type { BackendDetail } from '../../engine/protocol'
 
 function choice<T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined {
   if (v === undefined) return undefined
@@ -107,7 +109,9 @@ and saves a checkpoint; --resume continues a stopped or interrupted run from it.
           const run = backend.ctx.store.runs.get(runId)
           if (run?.backend && !announced) {
             announced = true
-            process.stderr.write(`hicra train: run ${runId} on tfjs backend ${run.backend}\n`)
+            // The adapter of webgpu, and why each better backend was skipped.
+            const detail = (backend.ctx.store.runs.detail(runId)?.config as { backendDetail?: BackendDetail } | null)?.backendDetail
+            process.stderr.write(`hicra train: run ${runId} on tfjs backend ${detail ? backendLine(run.backend, detail) : run.backend}\n`)
           }
         })
       ]

@@ -66,8 +66,8 @@ export const trainHandlers: HandlersOf<'train/start' | 'train/stop' | 'train/pau
     if (!run) throw new ApiError('not_found', `run ${req.runId} does not exist`, 'runId')
     if (run.kind !== 'train') throw new ApiError('invalid_argument', `run ${req.runId} is an imported run, not a training run`, 'runId')
     if (!RESTARTABLE.has(run.status)) throw new ApiError('conflict', `run ${req.runId} is ${run.status}; only interrupted, stopped or failed runs restart`, 'runId')
-    // The stored config is the parsed one plus what the trainer added (parameters, vocab).
-    const { parameters: _p, vocab: _v, ...config } = (run.config ?? {}) as Record<string, unknown>
+    // The stored config is the parsed one plus what the trainer added (parameters, vocab, backendDetail).
+    const { parameters: _p, vocab: _v, backendDetail: _b, ...config } = (run.config ?? {}) as Record<string, unknown>
     const restarted = launch(ctx, req.runId, config, true)
     return { resumed: true, restarted: true, jobId: restarted.jobId }
   }

@@ -150,7 +150,8 @@ function supervise(ctx: BackendContext, runId: number, config: unknown, resume: 
           const sg = ensureSgSet(ctx, m.info)
           ctx.store.runs.update(runId, {
             backend: m.info.backend,
-            config: { ...m.info.config, parameters: m.info.parameters, vocab: m.info.vocab },
+            // How the backend was chosen (its WebGPU adapter, what was skipped and why) stays with the run.
+            config: { ...m.info.config, parameters: m.info.parameters, vocab: m.info.vocab, backendDetail: m.info.backendDetail },
             sgSetId: sg.id,
             sgSetVersion: sg.version
           })
