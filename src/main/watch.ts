@@ -56,6 +56,7 @@ export class WorkspaceWatcher {
   private timer: ReturnType<typeof setInterval> | null = null
   private lastReap = 0
   private readonly runsStmt
+  private readonly lastStepStmt
   private readonly jobsStmt
   private readonly newStepsStmt
   private readonly keysStmt
@@ -65,9 +66,9 @@ export class WorkspaceWatcher {
   constructor(private readonly store: Store, private readonly events: EventBus, private readonly host: JobHost, opts: WatcherOptions = {}) {
     this.opts = { intervalMs: 500, reapMs: 5000, staleMs: 10_000, isAlive: pidAlive, ...opts }
     const db = store.db
-    // max(step) is one seek on run_steps' primary key per run.
-    this.runsStmt = db.prepare(`SELECT r.id, r.kind, r.status, r.updated_at, r.owner_pid,
-      (SELECT max(step) FROM run_steps s WHERE s.run_id = r.id) AS last_step FROM runs r`)
+    this.runsStmt = db.prepare('SELECT id, kind, status, updated_at, owner_pid FROM runs')
+    // One seek on run_steps' primary key; asked only of runs that may have gained steps.
+    this.lastStepStmt = db.prepare('SELECT max(step) FROM run_steps WHERE run_id = ?').pluck()
     this.jobsStmt = db.prepare(`SELECT id, kind, status, run_id, done, total, unit, message, updated_at, owner_pid FROM jobs
       WHERE updated_at >= ? OR status IN ('queued', 'running', 'paused')`)
     this.newStepsStmt = db.prepare('SELECT step FROM run_steps WHERE run_id = ? AND step > ? ORDER BY step LIMIT ?').pluck()
@@ -118,9 +119,13 @@ export class WorkspaceWatcher {
 
   private snapshot(announce: boolean): void {
     const seen = new Set<number>()
-    for (const r of this.runsStmt.all() as RunRow[]) {
-      seen.add(r.id)
-      const before = this.runs.get(r.id)
+    for (const row of this.runsStmt.all() as Omit<RunRow, 'last_step'>[]) {
+      seen.add(row.id)
+      const before = this.runs.get(row.id)
+      // Steps arrive while a run is live, or with the write that ends it (an import stores its
+      // metrics with its status): a finished, unchanged run keeps its last step.
+      const mayGrow = !before || LIVE_RUN.includes(row.status) || row.status === 'created' || row.updated_at !== before.updatedAt
+      const r: RunRow = { ...row, last_step: mayGrow ? (this.lastStepStmt.get(row.id) as number | null) : before.lastStep }
       const mark: RunMark = { kind: r.kind, status: r.status, updatedAt: r.updated_at, lastStep: r.last_step, ownerPid: r.owner_pid }
       this.runs.set(r.id, mark)
       if (!announce) continue
