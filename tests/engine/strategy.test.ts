@@ -14,12 +14,24 @@ import { useWasm } from './helpers'
 const task = createTask('strategy') as StrategyTask
 const eos = task.tokenizer.eosId
 const ids = (text: string, end = true) => [...task.tokenizer.encode(text), ...(end ? [eos] : [])]
-// nums 3 4 2 target 14: only "times plus" reaches it (3 + 4 + 2 = 9, 3 + 4 - 2 = 5, 3 * 4 - 2 = 10).
+// 3, 4, 2 and target 14: only "times plus" reaches it (3 + 4 + 2 = 9, 3 + 4 - 2 = 5, 3 * 4 - 2 = 10).
 const p = task.make([3, 4, 2], 2)
 
 describe('strategy task: problems', () => {
-  it('has one right plan per problem, named by the target', () => {
-    expect(p.prompt).toBe('nums 3 4 2 target 14.')
+  it('words the prompt after the right plan', () => {
+    expect(p.prompt).toBe('3 groups of 4, 2 more, target 14.')
+    expect(task.make([3, 4, 2], 1).prompt).toBe('3 and 4, 2 fewer, target 5.')
+    const rng = new Rng(4)
+    for (let i = 0; i < 500; i++) {
+      const q = task.sampleTrain(rng) as StrategyProblem
+      const s = STRATEGIES[q.right]
+      expect(q.prompt.includes('groups of')).toBe(s.first === 'times')
+      expect(q.prompt.includes('more')).toBe(s.second === 'plus')
+      expect(q.promptIds.length).toBe(task.promptLength)
+    }
+  })
+
+  it('has one right plan per problem, the one that reaches the target', () => {
     expect(p.gold).toBe('14')
     const rng = new Rng(9)
     const seen = [0, 0, 0, 0]

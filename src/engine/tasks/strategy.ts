@@ -4,12 +4,14 @@ import sg from '../../../resources/tasks/strategy.json'
 import { slip } from './route'
 import { drawTestSet, drawTrain, leftPad, type Problem, type Task, type TeacherRates, type Verdict } from './types'
 
-// `strategy`: a task whose planning tokens carry the decision. Prompt "nums 3 4 2 target 14.";
-// four strategies combine the numbers left to right, each named by a two-word plan that fixes
-// both operations: "plus plus" (a + b + c), "plus minus" (a + b − c), "times plus" (a × b + c),
-// "times minus" (a × b − c). Exactly one reaches the target, and which one depends on how the
-// target compares with sums and products of the numbers, so the plan is a real fork that the
-// model has to learn to read from the prompt. The plan fully determines the two execution steps
+// `strategy`: a task whose planning tokens carry the decision. Prompt "3 groups of 4, 2 more,
+// target 14."; four strategies combine the numbers left to right, each named by a two-word plan
+// that fixes both operations: "plus plus" (a + b + c), "plus minus" (a + b − c), "times plus"
+// (a × b + c), "times minus" (a × b − c). Exactly one reaches the target. The wording says which:
+// "a and b" or "a groups of b" for the first operation, "c more" or "c fewer" for the second, so
+// the plan is a fork the model has to learn to read from the prompt. The warm-up teacher misreads
+// the first cue at times and guesses the second (see `teacher`), so the base policy's plan is
+// genuinely uncertain and imitation alone cannot teach it the second cue: the reward can. The plan fully determines the two execution steps
 // ("3 * 4 = 12. 12 + 2 = 14."), the comparison with the target ("14 is the target.", or
 // "13 is not the target.") and the answer ("answer 14"), so execution tokens are nearly forced
 // except for arithmetic slips and that comparison. Two reflective moves repair mistakes: "wait, let me check."
@@ -23,7 +25,7 @@ import { drawTestSet, drawTrain, leftPad, type Problem, type Task, type TeacherR
 // operand or an answer that is not the result is a calculation error; no "answer N" at the end is
 // a format error.
 
-export const STRATEGY_MAX = 56
+export const STRATEGY_MAX = 41
 const OP_WORDS = { plus: '+', minus: '-', times: '*' } as const
 type OpWord = keyof typeof OP_WORDS
 
@@ -44,7 +46,7 @@ const SWITCH = ["let's", 'try', 'a', 'different', 'approach', '.']
 const CHECK = ['wait', ',', 'let', 'me', 'check', '.']
 const WORDS = [
   ...numberWords(STRATEGY_MAX),
-  'nums', 'target', 'plus', 'minus', 'times', '+', '-', '*', '=', '.', ',', 'answer', 'is', 'not', 'the',
+  'groups', 'of', 'and', 'more', 'fewer', 'target', 'plus', 'minus', 'times', '+', '-', '*', '=', '.', ',', 'answer', 'is', 'not', 'the',
   "let's", 'try', 'a', 'different', 'approach', 'wait', 'let', 'me', 'check'
 ]
 const MAX_ATTEMPTS = 3
@@ -64,7 +66,7 @@ export class StrategyTask implements Task {
   readonly name = 'strategy'
   readonly tokenizer = new WordTokenizer(WORDS)
   readonly sgSet = sg
-  readonly promptLength = 7
+  readonly promptLength = 11
   // Up to three attempts (plan, ".", two steps of 6, "N is not the target."), two switches, one
   // check with its redone step, "answer N", <eos>.
   readonly maxResponseLength = MAX_ATTEMPTS * 21 + (MAX_ATTEMPTS - 1) * SWITCH.length + CHECK.length + 6 + 3
@@ -73,9 +75,9 @@ export class StrategyTask implements Task {
     // The right plan is drawn first, so each of the four is right for a quarter of the problems.
     const right = rng.int(0, STRATEGIES.length - 1)
     for (;;) {
-      const a = rng.int(2, 7)
-      const b = rng.int(2, 7)
-      const c = rng.int(1, 7)
+      const a = rng.int(2, 6)
+      const b = rng.int(2, 6)
+      const c = rng.int(1, 5)
       const values = STRATEGIES.map((s) => valueOf(s, a, b, c))
       // Every plan must be executable in range and reach a different value: one right plan.
       if (values.some((v) => v < 0 || v > STRATEGY_MAX) || new Set(values).size !== values.length) continue
@@ -85,7 +87,9 @@ export class StrategyTask implements Task {
 
   make(nums: [number, number, number], right: number): StrategyProblem {
     const target = valueOf(STRATEGIES[right], ...nums)
-    const words = ['nums', ...nums.map(String), 'target', String(target), '.']
+    const s = STRATEGIES[right]
+    const [a, b, c] = nums.map(String)
+    const words = [a, ...(s.first === 'times' ? ['groups', 'of'] : ['and']), b, ',', c, s.second === 'plus' ? 'more' : 'fewer', ',', 'target', String(target), '.']
     const ids = this.tokenizer.ids(words)
     return {
       id: `strategy:${nums.join('-')}:${target}`,
@@ -107,17 +111,19 @@ export class StrategyTask implements Task {
   }
 
   /**
-   * The noisy teacher: its first plan is a wrong one with the strategy-error rate; each step slips
-   * with the execution-error rate. With the reflection rate it checks a slipped step ("wait, let
-   * me check.", at most once a trace) and abandons a plan whose result missed the target ("let's
-   * try a different approach.", picking the right plan next unless it errs again). Otherwise it
-   * answers with whatever its last attempt computed.
+   * The noisy teacher. With strategy-error rate e it misreads the first cue with probability 0.6·e
+   * and guesses the second operation at random with probability min(1, 2e) (at the default e = 0.5
+   * it never reads the second cue, so its plan is right for at most half the problems and the
+   * base policy cannot learn that cue by imitation); e = 0 reads both, e = 1 always misreads the
+   * first. Each step slips with the execution-error rate. With the reflection rate it checks a
+   * slipped step ("wait, let me check.", at most once a trace) and abandons a plan whose result
+   * missed the target ("let's try a different approach.", flipping the second operation, or the
+   * first once that was tried). Otherwise it answers with whatever its last attempt computed.
    */
   teacher(problem: Problem, rng: Rng, rates: TeacherRates): number[] {
     const p = problem as StrategyProblem
     const [a, b, c] = p.nums
     const right = STRATEGIES[p.right]
-    const wrongOf = (tried: Strategy[]) => STRATEGIES.filter((s) => !sameStrategy(s, right) && !tried.some((t) => sameStrategy(s, t)))
     const w: string[] = []
     let checked = false
     const step = (x: number, op: OpWord, y: number): number => {
@@ -133,8 +139,12 @@ export class StrategyTask implements Task {
       w.push(...CHECK, String(x), OP_WORDS[op], String(y), '=', String(truth), '.')
       return truth
     }
+    const e = rates.strategyErrorRate
+    const misread: Strategy['first'] = right.first === 'plus' ? 'times' : 'plus'
+    const first = rng.chance(0.6 * e) ? misread : right.first
+    const second: Strategy['second'] = rng.chance(Math.min(1, 2 * e)) ? (rng.chance(0.5) ? 'plus' : 'minus') : right.second
     const tried: Strategy[] = []
-    let plan = rng.chance(rates.strategyErrorRate) ? rng.pick(wrongOf(tried)) : right
+    let plan: Strategy = { first, second }
     let result = 0
     for (let attempt = 1; ; attempt++) {
       tried.push(plan)
@@ -144,10 +154,9 @@ export class StrategyTask implements Task {
       w.push(String(result), 'is', ...(result === p.target ? [] : ['not']), 'the', 'target', '.')
       if (result === p.target || attempt === MAX_ATTEMPTS || !rng.chance(rates.reflectionRate)) break
       w.push(...SWITCH)
-      const untried = STRATEGIES.filter((s) => !tried.some((t) => sameStrategy(s, t)))
-      const rightUntried = untried.some((s) => sameStrategy(s, right))
-      const wrong = wrongOf(tried)
-      plan = rightUntried && (wrong.length === 0 || !rng.chance(rates.strategyErrorRate)) ? right : rng.pick(wrong.length > 0 ? wrong : untried)
+      const sibling: Strategy = { first: plan.first, second: plan.second === 'plus' ? 'minus' : 'plus' }
+      const untried = (s: Strategy) => !tried.some((t) => sameStrategy(s, t))
+      plan = untried(sibling) ? sibling : STRATEGIES.find((s) => s.first !== plan.first && untried(s))!
     }
     w.push('answer', String(result))
     return [...this.tokenizer.ids(w), this.tokenizer.eosId]
