@@ -4,7 +4,7 @@ import type { IntervalJson } from '../../shared/api/experiments'
 import type { BackendContext } from '../context'
 import { armCurve } from './curves'
 import { loadExperimentData, type ExperimentData } from './data'
-import { correlation, movement, windowsFor } from './dynamics'
+import { correlation, movement, pairedWindow, windowsFor } from './dynamics'
 import { renderFigure } from './figures'
 import { LEVEL, statsOf, TEST_KEY } from './stats'
 
@@ -45,7 +45,11 @@ export const FIGURES: FigureDef[] = [
 export const DYNAMICS_KEYS = ['relative_perplexity_execution', 'relative_perplexity_planning', 'token_entropy_execution',
   'token_entropy_planning', 'semantic_entropy', 'conditional_entropy', 'accuracy', 'error_planning', 'error_calculation']
 
-const REPORT_KEYS = [...new Set([...FIGURES.map((f) => f.key), ...DYNAMICS_KEYS, 'test_error_planning', 'test_error_calculation', 'test_error_format'])]
+/** Metrics whose end-of-training window each arm is compared on against the baseline, paired by seed. */
+export const ENDPOINT_KEYS = ['token_entropy', 'token_entropy_execution', 'token_entropy_planning', 'semantic_entropy', 'accuracy',
+  'error_planning', 'error_calculation', 'length']
+
+const REPORT_KEYS = [...new Set([...FIGURES.map((f) => f.key), ...DYNAMICS_KEYS, ...ENDPOINT_KEYS, 'test_error_planning', 'test_error_calculation', 'test_error_format'])]
 
 const f3 = (x: number | null) => (x === null ? '–' : x.toFixed(3))
 const signed = (x: number | null) => (x === null ? '–' : (x >= 0 ? '+' : '') + x.toFixed(3))
@@ -84,7 +88,9 @@ export function reportMarkdown(data: ExperimentData, figures: readonly FigureDef
       ` (${c.model?.heads} heads, context ${c.model?.context}), RL lr ${c.lr}, warm-up ${c.warmup?.steps} steps × ${c.warmup?.batchSize} on a teacher with` +
       ` strategy errors ${c.warmup?.strategyErrorRate}, execution errors ${c.warmup?.executionErrorRate}, reflection ${c.warmup?.reflectionRate};` +
       ` test evaluation every ${c.eval?.every} steps on ${c.eval?.problems} held-out problems × ${c.eval?.samples} samples (T ${c.eval?.temperature}), backend ${c.backend}.` +
-      ' The runs of one seed start from the same warmed-up base policy (the engine caches it by task, model, warm-up, seed and backend).', '')
+      (new Set(cells.map((x) => x.config.warmup.seed ?? x.config.seed)).size === 1 && cells.length > 1
+        ? ` All runs start from one warmed-up base policy (warm-up seed ${c.warmup.seed ?? c.seed}); the RL seed varies the problems drawn and the sampling, and pairs the arms.`
+        : ' The runs of one seed start from the same warmed-up base policy (the engine caches it by task, model, warm-up, seed and backend).'), '')
   }
   lines.push(`Intervals: ${Math.round(LEVEL * 100)}% two-sided Student-t intervals over seeds, mean ± t(0.975, n−1)·sd/√n with n = completed seeds.` +
     ' Δ columns are paired: per seed the arm minus the baseline (both trained from that seed\'s base policy), then the t interval of those differences.' +
@@ -114,6 +120,16 @@ export function reportMarkdown(data: ExperimentData, figures: readonly FigureDef
   lines.push('|---|---|---|')
   for (const arm of data.arms) {
     lines.push(`| \`${arm.arm}\` | ${fmtInterval(correlation(arm, 'semantic_entropy', 'accuracy'), true)} | ${fmtInterval(correlation(arm, 'semantic_entropy', TEST_KEY), true)} |`)
+  }
+  const base = data.arms.find((a) => a.arm === stats.baseline)
+  if (base) {
+    lines.push('', `End of training against \`${base.arm}\`: the mean of steps ${w.end[0]}–${w.end[1]} per run, arm minus baseline paired by seed, with the t interval of those differences.`, '')
+    lines.push(`| arm | ${ENDPOINT_KEYS.join(' | ')} |`)
+    lines.push(`|---|${ENDPOINT_KEYS.map(() => '---').join('|')}|`)
+    for (const arm of data.arms) {
+      if (arm === base) continue
+      lines.push(`| \`${arm.arm}\` | ${ENDPOINT_KEYS.map((k) => fmtInterval(pairedWindow(arm, base, k, w.end), true)).join(' | ')} |`)
+    }
   }
   lines.push('', '## Figures', '')
   lines.push(`Each arm: the mean over its completed seeds with the ${Math.round(LEVEL * 100)}% Student-t band.` +
