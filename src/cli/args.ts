@@ -5,10 +5,32 @@ import { IMPORT_FORMATS, type ImportFormat } from '../main/import/sources'
 
 type Options = NonNullable<ParseArgsConfig['options']>
 
+/**
+ * `--steps -3` as `--steps=-3`: parseArgs refuses a value that starts with a dash ("argument is
+ * ambiguous"), so a negative number would never reach the option's own range check and message.
+ */
+function joinNegativeValues(argv: string[], options: Options): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!
+    const next = argv[i + 1]
+    if (next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      const long = a.startsWith('--') ? a.slice(2) : /^-[^-]$/.test(a) ? Object.keys(options).find((k) => options[k]!.short === a[1]) : undefined
+      if (long !== undefined && options[long]?.type === 'string') {
+        out.push(`--${long}=${next}`)
+        i++
+        continue
+      }
+    }
+    out.push(a)
+  }
+  return out
+}
+
 /** parseArgs with our error style: unknown flags and missing values become UsageErrors. */
 export function parse<O extends Options>(argv: string[], options: O, allowPositionals = true) {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true })
+    return parseArgs({ args: joinNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true })
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''))
   }

@@ -8,6 +8,7 @@ export function lengthUnitOf(withTokens: number, rollouts: number): 'tokens' | '
 
 /** What an import's token data allows, for its summary (CLI and app); token-level metrics need spans. */
 export function tokenNote(withTokens: number, rollouts: number): string {
+  if (rollouts === 0) return 'No token data: no rollout was stored.'
   const unit = lengthUnitOf(withTokens, rollouts)
   if (unit === 'tokens') return 'Token spans for every rollout: length counts tokens.'
   if (unit === 'words') {

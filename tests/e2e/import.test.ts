@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { hasBuild, hasChromium, launchChromium, projectRoot, startServe, type Served } from './browser'
+import { apiCall, hasBuild, hasChromium, launchChromium, projectRoot, startServe, type Served } from './browser'
 import { tempDir } from '../helpers/tmp'
 
 // The Import dialog of the Runs view in Chromium against `hicra serve`: preview, import, summary.
@@ -48,6 +49,45 @@ describe.skipIf(!hasChromium || !hasBuild)('import dialog in Chromium', () => {
     await page.getByTestId('import-start').click()
     await page.getByTestId('import-summary').filter({ hasText: 'Nothing imported' }).waitFor()
     expect(await page.locator('[data-testid^="run-row-"]').count()).toBe(1)
+  })
+
+  it('a folder of per-checkpoint JSON objects keyed by problem id: the guess in the preview, one step per file', async () => {
+    // Made here: two checkpoints of four problems each, a summary beside them.
+    const dir = join(tmp.dir, 'rlvr')
+    mkdirSync(dir)
+    const ckpt = (step: number) => Object.fromEntries([0, 1, 2, 3].map((i) => [`test/algebra/${i}.json`, { problem: `P${i}?`, response: `Answer ${i + step}.`, correct: (i + step / 100) % 2 === 0 }]))
+    writeFileSync(join(dir, 'rlvr_step_100_responses.json'), JSON.stringify(ckpt(100)))
+    writeFileSync(join(dir, 'rlvr_step_200_responses.json'), JSON.stringify(ckpt(200), null, 2))
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ step_100: { accuracy: 0.5 } }))
+    await page.getByTestId('import-paths').fill(dir)
+    await page.getByTestId('import-preview').click()
+    const preview = page.getByTestId('import-preview-result')
+    await preview.filter({ hasText: 'JSON object keyed by problem id' }).waitFor()
+    expect(await page.getByTestId('import-preview-format').textContent()).toBe('checkpoints')
+    expect(await preview.textContent()).toContain('left out summary.json')
+    expect(await preview.textContent()).toContain('test/algebra/0.json')
+    await page.getByTestId('import-start').click()
+    const summary = page.getByTestId('import-summary').filter({ hasText: 'Imported 8 rollouts over 2 steps' })
+    await summary.waitFor()
+    expect(await summary.textContent()).toContain('left out summary.json: its records hold no rollouts')
+    // accuracy per step as the test computes it
+    const runs = await apiCall<{ id: number; name: string }[]>(served, 'runs/list', {})
+    const run = runs.find((r) => r.name === 'rlvr')!
+    const acc = (await apiCall<{ series: { step: number[]; last: number[] }[] }>(served, 'metrics/series', { runIds: [run.id], keys: ['accuracy'] })).series[0]!
+    const want = [100, 200].map((st) => Object.values(ckpt(st)).filter((r) => r.correct).length / 4)
+    expect(acc.step).toEqual([100, 200])
+    expect(acc.last).toEqual(want)
+  })
+
+  it('an import that stores nothing shows its reason and leaves no run', async () => {
+    const bad = join(tmp.dir, 'nothing.jsonl')
+    writeFileSync(bad, JSON.stringify({ prompt: 'p', score: 1 }) + '\n')
+    const before = (await apiCall<unknown[]>(served, 'runs/list', {})).length
+    await page.getByTestId('import-paths').fill(bad)
+    await page.getByTestId('import-start').click()
+    await page.getByTestId('import-error').filter({ hasText: 'nothing imported' }).waitFor()
+    expect(await page.getByTestId('import-error').textContent()).toContain('missing field "response"')
+    expect((await apiCall<unknown[]>(served, 'runs/list', {})).length).toBe(before)
   })
 
   it('names a missing path in the error', async () => {

@@ -6,6 +6,7 @@ import { analyzeFiles } from '../../main/import/analyze'
 import { resolveSg } from '../../main/import/sgResolve'
 import { readTokenizer } from '../../main/import/tokenizer'
 import { tokenNote } from '../../shared/tokenNote'
+import { outcomeNote } from '../../shared/outcomeNote'
 
 export const analyzeCommand: Command = {
   name: 'analyze',
@@ -67,7 +68,16 @@ the input supports), without writing anything. Skipped lines are reported on std
       for (const b of r.bad.first.slice(0, 20)) console.error(`  ${b.file}:${b.line}: ${b.kind}: ${b.message}`)
     }
     for (const n of r.notes) console.error(`note: ${n}`)
-    if (r.rollouts > 0) console.error(tokenNote(r.tokenRollouts, r.rollouts))
+    console.error(`format: ${r.format} from ${r.layout}`)
+    if (r.rollouts === 0) {
+      // Nothing usable: no metrics to print, and the reason instead of an empty table.
+      const why = r.bad.total > 0 ? `every record was skipped (${Object.entries(r.bad.byKind).map(([k, n]) => `${n} ${k}`).join(', ')})` : 'the files hold no records'
+      console.error(`hicra analyze: no rollout to analyze in ${positionals.join(', ')}: ${why}`)
+      return 1
+    }
+    console.error(tokenNote(r.tokenRollouts, r.rollouts))
+    const outcome = outcomeNote(r.noOutcome, r.rollouts)
+    if (outcome) console.error(outcome)
     if (values.json) {
       process.stdout.write(JSON.stringify({ steps: r.steps }) + '\n')
       return 0

@@ -5,33 +5,34 @@ import type { BackendContext } from '../context'
 import type { HandlersOf } from './types'
 import { startImport } from '../import/importer'
 import { startRecompute } from '../import/recompute'
-import { listSources, SourceError } from '../import/sources'
+import { listSources, sampleRecords, SourceError } from '../import/sources'
 import { SgResolveError } from '../import/sgResolve'
 import { TokenizerLoadError } from '../import/tokenizer'
-import { firstLines } from '../import/lineChunks'
 import { RecordError, RecordExtractor, type RolloutRec } from '../import/records'
 import { align } from '../import/align'
+import { NotRegularFile } from '../import/regularFiles'
 
 /** Problems with what the user pointed at become typed errors naming the request field. */
 export function asApiError(err: unknown): unknown {
   if (err instanceof SourceError) return new ApiError('invalid_argument', err.message, err.field)
+  if (err instanceof NotRegularFile) return new ApiError('invalid_argument', err.message, 'paths')
   if (err instanceof SgResolveError) return new ApiError('invalid_argument', err.message, 'sg')
   if (err instanceof TokenizerLoadError) return new ApiError('invalid_argument', err.message, 'tokenizer')
   return err
 }
 
-async function preview(req: { paths: string[]; format?: ImportPreview['format']; mapping?: Record<string, string>; lines: number }): Promise<ImportPreview> {
-  const src = await listSources(req.paths, req.format, req.mapping ?? {})
+async function preview(req: { paths: string[]; format?: ImportPreview['format']; mapping?: Record<string, string>; lines: number; finalStep?: number }): Promise<ImportPreview> {
+  const src = await listSources(req.paths, req.format, req.mapping ?? {}, { unnumberedStep: req.finalStep })
   const extractor = new RecordExtractor(req.mapping ?? {})
   const first = src.files[0]!
-  const lines = await firstLines(first.path, req.lines)
+  const lines = (await sampleRecords(first, req.lines, req.mapping ?? {})).items
   const sample: ImportPreview['sample'] = []
   const bad: ImportPreview['bad'] = []
   const name = basename(first.path)
   for (const l of lines) {
     const recs: RolloutRec[] = []
     try {
-      extractor.extract(JSON.parse(l.text), first.stepHint, recs, (i, e) => bad.push({ file: name, line: l.line, kind: e.kind, message: `rollout ${i}: ${e.message}` }))
+      extractor.extract(JSON.parse(l.text), first.stepHint, recs, (i, e) => bad.push({ file: name, line: l.line, kind: e.kind, message: `rollout ${i}: ${e.message}` }), l.key)
     } catch (e) {
       if (e instanceof SyntaxError) bad.push({ file: name, line: l.line, kind: 'malformed JSON', message: e.message })
       else if (e instanceof RecordError) bad.push({ file: name, line: l.line, kind: e.kind, message: e.message })
@@ -50,6 +51,7 @@ async function preview(req: { paths: string[]; format?: ImportPreview['format'];
   }
   return {
     format: src.format,
+    layout: src.layout,
     files: src.files.map((f) => ({ path: f.path, size: f.size, stepHint: f.stepHint })),
     notes: src.notes,
     lines: lines.map((l) => ({ file: name, line: l.line, text: l.text.slice(0, 2000) })),
@@ -66,8 +68,8 @@ function mustRun(ctx: BackendContext, id: number): void {
 export const importHandlers: HandlersOf<'import/start' | 'import/result' | 'import/cancel' | 'import/preview' | 'runs/setSgSet'> = {
   'import/start': async (req, ctx) => {
     try {
-      const { jobId, runId } = await startImport(ctx, req)
-      return { jobId, runId }
+      const { jobId, runId, also } = await startImport(ctx, req)
+      return also.length > 0 ? { jobId, runId, also } : { jobId, runId }
     } catch (err) {
       throw asApiError(err)
     }

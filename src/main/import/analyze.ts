@@ -30,9 +30,13 @@ export interface AnalyzeResult {
   rollouts: number
   /** Rollouts with token spans (their length counts tokens, the others' words). */
   tokenRollouts: number
+  /** Rollouts without an outcome (no correct, no score): outside accuracy and pass@k. */
+  noOutcome: number
   bytes: number
   bad: BadLines
   notes: string[]
+  /** How the records are laid out (JSON Lines, a JSON array…). */
+  layout: string
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
 
@@ -48,9 +52,9 @@ export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult>
       const r = await analyzeParallel(units, opts.phrases, opts.mapping ?? {}, tok, threads, (b) => opts.onProgress?.(b, total, 0), opts.signal,
         src.format !== 'jsonl')
       // null: a step came back in a later verl or checkpoint file; read serially instead.
-      if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, bytes: total, bad: r.bad, notes: src.notes, mapping: r.mapping }
+      if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, noOutcome: r.noOutcome, bytes: total, bad: r.bad, notes: src.notes, layout: src.layout, mapping: r.mapping }
     }
   }
   const t = await tally(src.files, opts.phrases, opts.mapping ?? {}, opts.tokenizer ?? null, (bytes, rollouts) => opts.onProgress?.(bytes, total, rollouts), opts.signal)
-  return { format: src.format, steps: t.book.results(), rollouts: t.rollouts, tokenRollouts: t.tokenRollouts, bytes: total, bad: t.bad, notes: src.notes, mapping: t.mapping }
+  return { format: src.format, steps: t.book.results(), rollouts: t.rollouts, tokenRollouts: t.tokenRollouts, noOutcome: t.noOutcome, bytes: total, bad: t.bad, notes: src.notes, layout: src.layout, mapping: t.mapping }
 }

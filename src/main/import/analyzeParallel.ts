@@ -22,6 +22,7 @@ interface Done {
   states: { step: number; state: StepMetricsState }[]
   rollouts: number
   tokenRollouts: number
+  noOutcome: number
   bad: { first: BadLine[]; byKind: Record<string, number>; total: number }
   lastLine: number
   mapping: { record: FieldMapping; rollout: FieldMapping }
@@ -32,6 +33,7 @@ export interface ParallelResult {
   steps: StepRow[]
   rollouts: number
   tokenRollouts: number
+  noOutcome: number
   bad: BadLines
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
@@ -45,8 +47,8 @@ export const UNIT_BYTES = 32 << 20
 export async function workUnits(files: readonly SourceFile[], unitBytes = UNIT_BYTES): Promise<WorkUnit[]> {
   const units: WorkUnit[] = []
   for (const file of files) {
-    // A gzip stream cannot be entered in the middle: such a file goes whole.
-    if (file.size > 2 * unitBytes && !(await isGzipFile(file.path))) {
+    // A gzip stream or a JSON document cannot be entered in the middle: such a file goes whole.
+    if (file.container !== 'json' && file.size > 2 * unitBytes && !(await isGzipFile(file.path))) {
       for (const range of await lineRanges(file.path, file.size, Math.ceil(file.size / unitBytes))) units.push({ file, range, bytes: range.end - range.start })
     } else units.push({ file, bytes: file.size })
   }
@@ -140,7 +142,7 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
         try {
           const r = await fileMetrics(u.file, phrases, mapping, tokenizer?.loaded ?? null, (bytes) => report(index, bytes), signal, u.range)
           if (failed) return
-          done({ type: 'done', index, states: r.states, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts,
+          done({ type: 'done', index, states: r.states, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, noOutcome: r.noOutcome,
             bad: { first: r.bad.first, byKind: r.bad.byKind, total: r.bad.total }, lastLine: r.lastLine, mapping: r.mapping })
         } catch (e) {
           fail(new Error(`${label(index)}: ${(e as Error).message}`))
@@ -165,6 +167,7 @@ class Merged {
   private readonly bad = new BadLines()
   private rollouts = 0
   private tokenRollouts = 0
+  private noOutcome = 0
   // A range's line numbers count from its start: add the lines of the file's ranges before it.
   private lineBase = 0
   private mapping: Done['mapping'] | null = null
@@ -194,6 +197,7 @@ class Merged {
     }
     this.rollouts += r.rollouts
     this.tokenRollouts += r.tokenRollouts
+    this.noOutcome += r.noOutcome
     this.mapping ??= r.mapping
     // In unit order, the first 100 problems are the first ones met reading the files in order.
     const bad = this.bad
@@ -215,6 +219,6 @@ class Merged {
   result(): ParallelResult | null {
     if (this.collided) return null
     const steps = [...this.closed].map(([step, metrics]) => ({ step, metrics })).concat(this.book.rawResults()).sort((a, b) => a.step - b.step)
-    return { steps: withRelativePerplexity(steps), rollouts: this.rollouts, tokenRollouts: this.tokenRollouts, bad: this.bad, mapping: this.mapping! }
+    return { steps: withRelativePerplexity(steps), rollouts: this.rollouts, tokenRollouts: this.tokenRollouts, noOutcome: this.noOutcome, bad: this.bad, mapping: this.mapping! }
   }
 }

@@ -16,7 +16,7 @@ port.on('message', (msg: { type: 'unit'; index: number; file: SourceFile; range?
     return
   }
   fileMetrics(msg.file, data.phrases, data.mapping, tokenizer, (bytes) => port.postMessage({ type: 'progress', index: msg.index, bytes }), undefined, msg.range)
-    .then((r) => port.postMessage({ type: 'done', index: msg.index, states: r.states, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts,
+    .then((r) => port.postMessage({ type: 'done', index: msg.index, states: r.states, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, noOutcome: r.noOutcome,
       bad: { first: r.bad.first, byKind: r.bad.byKind, total: r.bad.total }, lastLine: r.lastLine, mapping: r.mapping }))
     .catch((e: Error) => port.postMessage({ type: 'error', index: msg.index, message: e.message }))
 })

@@ -12,6 +12,8 @@ export interface Tally {
   rollouts: number
   /** Rollouts with token spans (their length counts tokens, the others' words). */
   tokenRollouts: number
+  /** Rollouts without an outcome (no correct, no score): outside accuracy and pass@k. */
+  noOutcome: number
   bad: BadLines
   /** Lines of the last file (or of the range) read, blank ones too: a range's bad lines count from its start, and this places the next range. */
   lastLine: number
@@ -30,6 +32,7 @@ export async function tally(files: readonly SourceFile[], phrases: string[], map
   const bad = new BadLines()
   let rollouts = 0
   let tokenRollouts = 0
+  let noOutcome = 0
   let lastLine = 0
   for await (const ev of scanFiles(files, { extractor, tokenizer, signal, range })) {
     if (ev.type === 'fileEnd') {
@@ -39,13 +42,14 @@ export async function tally(files: readonly SourceFile[], phrases: string[], map
     for (const row of ev.rows) {
       book.add(row)
       if (row.starts !== null) tokenRollouts++
+      if (row.rec.score === null && row.rec.correct === null) noOutcome++
     }
     rollouts += ev.rows.length
     bad.add(ev.bad)
     onBatch?.(ev.bytesDone, rollouts)
   }
   if (signal?.aborted) throw new Error('cancelled')
-  return { book, rollouts, tokenRollouts, bad, lastLine, mapping: extractor.resolved() }
+  return { book, rollouts, tokenRollouts, noOutcome, bad, lastLine, mapping: extractor.resolved() }
 }
 
 /** What one file, or one line-aligned byte range of it, contributes to an analysis. */

@@ -9,15 +9,17 @@ import { JobCancelled, type JobHandle } from '../jobs'
 import { RolloutsRepo, type NewRollout } from '../store/rollouts'
 import type { Statement } from 'better-sqlite3'
 import { hashFile } from './lineChunks'
-import { listSources, type ImportFormat, type SourceFile } from './sources'
+import { listSources, type ImportFormat, type RunConfigFile, type SideGroup, type SourceFile } from './sources'
 import { BadLines } from './scan'
 import { withRelativePerplexity, type StepRow } from './stepMetrics'
 import { readRows, readRowsParallel, type RawStep } from './rowSource'
 import { metricsFromStored } from './storedMetrics'
 import { resolveSg, type ResolvedSg } from './sgResolve'
 import { readTokenizer } from './tokenizer'
+import { splitValues } from './splitValues'
 import type { FieldMapping } from './mapping'
 import type { ImportFileSummary, ImportSummary } from '../../shared/api/import'
+import { stepTimesFromFiles, withStepTimes } from './stepTimes'
 
 export interface ImportRequest {
   paths: string[]
@@ -26,6 +28,31 @@ export interface ImportRequest {
   mapping?: FieldMapping
   sg?: string
   tokenizer?: string
+  /** The longest line read, in MB (default 64); a longer one is skipped as a bad line. */
+  maxLineMb?: number
+  /** One run per named entry of each record (several models' answers per record): mapping `entry` = each name in turn. */
+  each?: string[]
+  /** One run per value of this field (`temperature`): the rollouts of each value apart. */
+  split?: string
+  /** Steps of the given files (a side group imported as its own run; not part of the API). */
+  stepHints?: Record<string, number>
+  /** The step of checkpoint files without one in their name (default: after the last numbered one). */
+  finalStep?: number
+}
+
+/** An import that could store no rollout: no run is kept and no file recorded, and this says why. */
+export class ImportFailure extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'ImportFailure'
+  }
+}
+
+/** Another run the same import/start created (one per --each entry, or a side group of a checkpoint folder). */
+export interface AlsoStarted {
+  jobId: number
+  runId: number
+  name: string
 }
 
 export type { ImportFileSummary, ImportSummary }
@@ -40,6 +67,12 @@ interface Plan {
   mapping: FieldMapping
   sg: ResolvedSg
   tokenizer: Tokenizer | null
+  layout: string
+  configs: RunConfigFile[]
+  sides: SideGroup[]
+  /** Rollouts stored without an outcome (no correct, no score): outside accuracy and pass@k. */
+  noOutcome: number
+  also: AlsoStarted[]
 }
 
 const running = new Map<number, Promise<ImportSummary>>()
@@ -103,14 +136,27 @@ function previousMapping(ctx: BackendContext, paths: readonly string[]): FieldMa
   return null
 }
 
+/** A mapping as a key that ignores the order of its fields (`{}` and none are the same). */
+export function mappingKey(m: FieldMapping | null | undefined): string {
+  return JSON.stringify(Object.entries(m ?? {}).sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+}
+
+/** Whether a run's stored source read its files with this mapping. */
+export function sameMapping(source: string | null, mapping: FieldMapping): boolean {
+  return mappingKey(parseSource(source)?.mapping) === mappingKey(mapping)
+}
+
 /**
- * A file is already imported when a finished import run holds its content hash. Only files with
- * the size of a stored one are hashed up front; the others are hashed while they are read.
+ * A file is already imported when a finished import run holds its content hash read with the
+ * same mapping (the same file read with another mapping, another model's entry say, is a new
+ * import). Only files with the size of a stored one are hashed up front; the others are hashed
+ * while they are read.
  */
-async function alreadyImported(ctx: BackendContext, f: SourceFile): Promise<number | null> {
+async function alreadyImported(ctx: BackendContext, f: SourceFile, mapping: FieldMapping): Promise<number | null> {
   const db = ctx.store.db
-  const same = db.prepare(`SELECT f.content_hash AS hash, f.run_id AS runId FROM import_files f JOIN runs r ON r.id = f.run_id
-    WHERE f.size = ? AND r.status = 'imported'`).all(f.size) as { hash: string; runId: number }[]
+  const same = (db.prepare(`SELECT f.content_hash AS hash, f.run_id AS runId, r.source AS source FROM import_files f JOIN runs r ON r.id = f.run_id
+    WHERE f.size = ? AND r.status = 'imported'`).all(f.size) as { hash: string; runId: number; source: string | null }[])
+    .filter((x) => sameMapping(x.source, mapping))
   if (same.length === 0) return null
   const h = await hashFile(f.path)
   return same.find((s) => s.hash === h)?.runId ?? null
@@ -119,18 +165,19 @@ async function alreadyImported(ctx: BackendContext, f: SourceFile): Promise<numb
 async function plan(ctx: BackendContext, req: ImportRequest): Promise<Plan> {
   const paths = req.paths.map((p) => resolve(p))
   const mapping = req.mapping ?? previousMapping(ctx, paths) ?? {}
-  const src = await listSources(paths, req.format, mapping)
+  const src = await listSources(paths, req.format, mapping, { stepHints: req.stepHints, unnumberedStep: req.finalStep })
+  if (req.maxLineMb !== undefined) for (const f of src.files) f.maxLineBytes = req.maxLineMb * (1 << 20)
   const sg = resolveSg(req.sg, ctx.store)
   const tokenizer = req.tokenizer ? readTokenizer(req.tokenizer) : null
   cleanInterrupted(ctx, paths)
   const files: SourceFile[] = []
   const done: ImportFileSummary[] = []
   for (const f of src.files) {
-    const runId = await alreadyImported(ctx, f)
+    const runId = await alreadyImported(ctx, f, mapping)
     if (runId === null) files.push(f)
     else done.push({ path: f.path, size: f.size, status: 'already imported', lines: 0, rollouts: 0, skipped: 0, runId })
   }
-  return { req, paths, format: src.format, files, done, notes: src.notes, mapping, sg, tokenizer }
+  return { req, paths, format: src.format, files, done, notes: src.notes, mapping, sg, tokenizer, layout: src.layout, configs: src.configs, sides: src.sides, noOutcome: 0, also: [] }
 }
 
 /**
@@ -140,9 +187,62 @@ async function plan(ctx: BackendContext, req: ImportRequest): Promise<Plan> {
  * one is left `importing`, turned `interrupted` when the workspace is next opened, and deleted
  * by the next import of the same paths (cleanInterrupted).
  */
-export async function startImport(ctx: BackendContext, req: ImportRequest): Promise<{ jobId: number; runId: number; done: Promise<ImportSummary> }> {
+export async function startImport(ctx: BackendContext, req: ImportRequest): Promise<Started> {
+  const entries = req.each && req.each.length > 0 ? [...new Set(req.each)] : null
+  if (!entries && !req.split) return startOne(ctx, req)
+  // One run per entry (the same files read with `entry` set to each name in turn), and per value
+  // of the split field (each run keeps only that value's rollouts).
+  const base = req.name ?? defaultName(req.paths.map((x) => resolve(x)))
+  const runs: { name: string; s: Started }[] = []
+  for (const e of entries ?? [null]) {
+    const mapping: FieldMapping = { ...req.mapping, ...(e !== null ? { entry: e } : {}) }
+    const values = req.split ? await splitValues(req.paths, req.format, mapping, req.split, { stepHints: req.stepHints }) : [undefined]
+    for (const v of values) {
+      const name = [base, e, v !== undefined ? `${req.split}=${v === null ? 'none' : String(v)}` : null].filter((x) => x !== null).join(' · ')
+      const m = v !== undefined ? { ...mapping, only: JSON.stringify([req.split, v]) } : mapping
+      runs.push({ name, s: await startOne(ctx, { ...req, each: undefined, split: undefined, mapping: m, name }) })
+    }
+  }
+  const [first, ...rest] = runs
+  return { ...first!.s, also: [...first!.s.also, ...rest.flatMap((r) => [{ jobId: r.s.jobId, runId: r.s.runId, name: r.name }, ...r.s.also])] }
+}
+
+type Started = { jobId: number; runId: number; done: Promise<ImportSummary>; also: AlsoStarted[] }
+
+/** One import (one run), and the side groups of a checkpoint folder each as its own import. */
+async function startOne(ctx: BackendContext, req: ImportRequest): Promise<Started> {
   const p = await plan(ctx, req)
   const t0 = Date.now()
+  const name = req.name ?? defaultName(p.paths)
+  const also: AlsoStarted[] = []
+  const sides = [...p.sides]
+  // A folder of nothing but side files: the first group is this import.
+  const lead = p.files.length === 0 && p.done.length === 0 ? sides.shift() : undefined
+  for (const g of sides) {
+    const sname = `${name} · ${g.name}`
+    const r = await startOne(ctx, sideRequest(req, g, sname))
+    also.push({ jobId: r.jobId, runId: r.runId, name: sname }, ...r.also)
+    p.notes.push(`${g.name}: imported as its own run ${r.runId} '${sname}'`)
+  }
+  if (lead) {
+    const r = await startOne(ctx, sideRequest(req, lead, `${name} · ${lead.name}`))
+    return { ...r, also: [...r.also, ...also] }
+  }
+  p.also = also
+  const started = startRun(ctx, p, name, t0)
+  return { ...started, also }
+}
+
+function sideRequest(req: ImportRequest, g: SideGroup, name: string): ImportRequest {
+  return {
+    paths: g.files.map((f) => f.path), name, stepHints: Object.fromEntries(g.files.map((f) => [f.path, f.step])),
+    ...(req.format ? { format: req.format } : {}), ...(req.mapping ? { mapping: req.mapping } : {}), ...(req.sg ? { sg: req.sg } : {}),
+    ...(req.tokenizer ? { tokenizer: req.tokenizer } : {}), ...(req.maxLineMb !== undefined ? { maxLineMb: req.maxLineMb } : {})
+  }
+}
+
+function startRun(ctx: BackendContext, p: Plan, name: string, t0: number): { jobId: number; runId: number; done: Promise<ImportSummary> } {
+  const req = p.req
   if (p.files.length === 0) {
     // Every file is in the workspace already: nothing to write.
     const existing = p.done[0]!.runId!
@@ -150,13 +250,13 @@ export async function startImport(ctx: BackendContext, req: ImportRequest): Prom
     remember(job.jobId, job.done)
     return { jobId: job.jobId, runId: existing, done: job.done }
   }
-  const name = req.name ?? defaultName(p.paths)
   const run = ctx.store.runs.create({
     name,
     kind: 'import',
     status: 'importing',
     source: { format: p.format, paths: p.paths, mapping: p.req.mapping ?? p.mapping, sg: { name: p.sg.name, file: p.sg.file }, tokenizer: req.tokenizer ? resolve(req.tokenizer) : null },
-    config: { sgSet: p.sg.name },
+    // A run configuration found beside the rollouts, under its file name (several: one per checkpoint).
+    config: { sgSet: p.sg.name, ...(p.configs.length > 0 ? { runConfig: Object.fromEntries(p.configs.map((c) => [c.file, c.value])) } : {}) },
     sgSetId: p.sg.setId,
     sgSetVersion: p.sg.version
   })
@@ -178,7 +278,7 @@ export async function startImport(ctx: BackendContext, req: ImportRequest): Prom
 }
 
 function defaultName(paths: readonly string[]): string {
-  const b = basename(paths[0]!).replace(/\.jsonl$/i, '')
+  const b = basename(paths[0]!).replace(/\.jsonl?(\.gz)?$/i, '')
   return paths.length > 1 ? `${b} (+${paths.length - 1})` : b
 }
 
@@ -257,7 +357,10 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
       }
       rollouts += ev.rows.length
       let withTokens = 0
-      for (const r of ev.rows) if (r.nTokens !== null) withTokens++
+      for (const r of ev.rows) {
+        if (r.nTokens !== null) withTokens++
+        if (r.score === null && r.correct === null) p.noOutcome++
+      }
       tokenRollouts += withTokens
       fileTokenRows.set(ev.file, (fileTokenRows.get(ev.file) ?? 0) + withTokens)
       bad.add(ev.bad)
@@ -276,6 +379,11 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
         continue
       }
       hashes.add(ev.hash)
+      if (ev.invalidUtf8) {
+        const n = ev.invalidUtf8.lines
+        p.notes.push(`${basename(f.path)}: ${n.toLocaleString('en-US')} line${n === 1 ? '' : 's'} hold bytes that are not UTF-8 (the first at line ` +
+          `${ev.invalidUtf8.first}); imported with each bad byte sequence read as U+FFFD`)
+      }
       insFile.run(runId, f.path, ev.hash, f.size, ev.lines, ev.rows, ev.skipped, Date.now())
       p.done.push({ path: f.path, size: f.size, status: 'imported', lines: ev.lines, rollouts: ev.rows, skipped: ev.skipped })
     } else if (ev.type === 'end') {
@@ -285,25 +393,74 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
     }
   }
   if (job.signal.aborted) throw new JobCancelled()
-  // A dropped duplicate changes its steps: all metrics from the stored rows. A step that spans files
-  // read on different threads: that step's metrics from its stored rows.
-  if (p.done.some((f) => f.status === 'duplicate')) raw = metricsFromStored(db, runId, p.sg.phrases)
-  else if (spanning.length > 0) {
-    const fixed = new Map(metricsFromStored(db, runId, p.sg.phrases, spanning).map((x) => [x.step, x.metrics]))
-    raw = raw.map((x) => (fixed.has(x.step) ? { step: x.step, metrics: fixed.get(x.step)! } : x))
-  }
-  const steps = withRelativePerplexity(raw)
-  const s = summary(p, runId, null, bad, rollouts, tokenRollouts, steps.length, t0, mapping)
-  db.transaction(() => {
-    ctx.store.metrics.append(runId, metricPoints(steps))
+  if (rollouts === 0) throw new ImportFailure(nothingStored(p, bad))
+  // Finished in one write transaction taken up front (BEGIN IMMEDIATE), so of two imports of the
+  // same content racing in this or another process, exactly one keeps each file.
+  const finish = db.transaction((): ImportSummary => {
+    // Files another import holds already (it finished while this one read them): theirs, not ours.
+    // (Read with the same mapping: the same file read for another model's entry is another import.)
+    const taken = (db.prepare(`SELECT DISTINCT mine.path AS path, other.run_id AS runId, r.source AS source FROM import_files mine
+      JOIN import_files other ON other.content_hash = mine.content_hash AND other.run_id <> mine.run_id
+      JOIN runs r ON r.id = other.run_id AND r.status = 'imported' WHERE mine.run_id = ?`).all(runId) as { path: string; runId: number; source: string | null }[])
+      .filter((t) => sameMapping(t.source, p.mapping))
+    const mine = (db.prepare('SELECT count(*) FROM import_files WHERE run_id = ?').pluck().get(runId) as number)
+    if (taken.length > 0) {
+      const del = db.prepare('DELETE FROM rollouts WHERE run_id = ? AND id BETWEEN ? AND ?')
+      for (const t of taken) {
+        const i = p.files.findIndex((f) => f.path === t.path)
+        for (const [a, b] of idRanges.get(i) ?? []) del.run(runId, a, b)
+        db.prepare('DELETE FROM import_files WHERE run_id = ? AND path = ?').run(runId, t.path)
+        const d = p.done.find((f) => f.path === t.path && f.status === 'imported')
+        if (d) {
+          rollouts -= d.rollouts
+          tokenRollouts -= fileTokenRows.get(i) ?? 0
+          Object.assign(d, { status: 'already imported', rollouts: 0, skipped: 0, runId: t.runId })
+        }
+      }
+      if (new Set(taken.map((t) => t.path)).size === mine) {
+        // All of it was imported meanwhile: this run goes, the summary names the other one.
+        ctx.store.runs.delete(runId)
+        return summary(p, null, taken[0]!.runId, bad, 0, 0, 0, t0, mapping)
+      }
+    }
+    // A dropped duplicate changes its steps: all metrics from the stored rows. A step that spans files
+    // read on different threads: that step's metrics from its stored rows.
+    if (taken.length > 0 || p.done.some((f) => f.status === 'duplicate')) raw = metricsFromStored(db, runId, p.sg.phrases)
+    else if (spanning.length > 0) {
+      const fixed = new Map(metricsFromStored(db, runId, p.sg.phrases, spanning).map((x) => [x.step, x.metrics]))
+      raw = raw.map((x) => (fixed.has(x.step) ? { step: x.step, metrics: fixed.get(x.step)! } : x))
+    }
+    const steps = withRelativePerplexity(raw)
+    const times = stepTimesFromFiles(p.format, p.files)
+    p.notes.push(times.note)
+    const s = summary(p, runId, null, bad, rollouts, tokenRollouts, steps.length, t0, mapping)
+    ctx.store.metrics.append(runId, withStepTimes(metricPoints(steps), times.times))
     const source = { format: p.format, paths: p.paths, mapping: p.req.mapping ?? p.mapping, resolvedMapping: s.mapping,
       sg: { name: p.sg.name, file: p.sg.file }, tokenizer: p.req.tokenizer ? resolve(p.req.tokenizer) : null, summary: { ...s, bad: s.bad.slice(0, 100) } }
     ctx.store.runs.update(runId, { status: 'imported', source })
     db.prepare('UPDATE runs SET owner_pid = NULL WHERE id = ?').run(runId)
-  })()
-  ctx.events.emit('metrics/appended', { runId, steps: steps.map((x) => x.step) })
+    stepsWritten = steps.map((x) => x.step)
+    return s
+  })
+  let stepsWritten: number[] | null = null
+  const s = finish.immediate()
+  if (stepsWritten === null) {
+    ctx.events.emit('runs/changed', { runId, change: 'deleted' })
+    return s
+  }
+  ctx.events.emit('metrics/appended', { runId, steps: stepsWritten })
   ctx.events.emit('runs/changed', { runId, change: 'updated' })
   return s
+}
+
+/** Why an import stored no rollout, for its error: the files, and what was wrong with their records. */
+function nothingStored(p: Plan, bad: BadLines): string {
+  const files = p.files.map((f) => basename(f.path))
+  const which = files.length > 3 ? `${files.slice(0, 3).join(', ')} and ${files.length - 3} more` : files.join(', ')
+  if (bad.total === 0) return `nothing imported: ${which} hold${files.length === 1 ? 's' : ''} no records; no run was created`
+  const kinds = Object.entries(bad.byKind).map(([k, n]) => `${n.toLocaleString('en-US')} ${k}`).join(', ')
+  const first = bad.first.slice(0, 3).map((b) => `${b.file}:${b.line}: ${b.kind}: ${b.message}`).join('; ')
+  return `nothing imported: no rollout could be read from ${which} (skipped ${kinds}; ${first}${bad.total > 3 ? '; …' : ''}); no run was created`
 }
 
 /** Step rows → metric points, keys exactly the SPEC names (plus `rollouts`). */
@@ -323,6 +480,7 @@ function summary(p: Plan, runId: number | null, already: number | null, bad: Bad
     runId: runId ?? already,
     alreadyImported: already,
     format: p.format,
+    layout: p.layout,
     sg: p.sg.name,
     files,
     rollouts,
@@ -333,6 +491,8 @@ function summary(p: Plan, runId: number | null, already: number | null, bad: Bad
     skippedByKind: bad.byKind,
     bad: bad.first,
     notes: p.notes,
+    noOutcome: p.noOutcome,
+    ...(p.also.length > 0 ? { also: p.also } : {}),
     mapping,
     seconds: (Date.now() - t0) / 1000
   }

@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs'
-import { open, type FileHandle } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { createGunzip } from 'node:zlib'
 import { createHash, type Hash } from 'node:crypto'
+import { isUtf8 } from 'node:buffer'
+import { openRegular } from './regularFiles'
 
 /** A run of whole lines read from one file. */
 export interface LineChunk {
@@ -18,6 +20,13 @@ export interface LineChunk {
    * lines before it were given whole; the broken line is not.
    */
   broken?: string
+  /**
+   * Lines longer than the cap (ReadOptions.maxLineBytes): in `lines` as empty strings, so numbering
+   * holds, and listed here with their length in bytes (at least; the rest was not kept).
+   */
+  overlong?: { line: number; bytes: number }[]
+  /** Lines holding bytes that are not UTF-8 (kept, each bad sequence read as U+FFFD). */
+  invalidUtf8?: number[]
 }
 
 export interface ReadOptions {
@@ -30,9 +39,13 @@ export interface ReadOptions {
    * and bytesDone then count from `start`.
    */
   range?: { start: number; end: number }
+  /** The longest line kept, in bytes (DEFAULT_MAX_LINE_BYTES); a longer one is skipped, in bounded memory. */
+  maxLineBytes?: number
 }
 
 const DEFAULT_CHUNK = 1 << 20
+/** 64 MB: far above any real rollout record, far below what a string or the heap can hold. */
+export const DEFAULT_MAX_LINE_BYTES = 64 << 20
 
 class BrokenFile extends Error {}
 
@@ -100,9 +113,21 @@ async function* gzipBlocks(path: string, size: number, hash: Hash | undefined, r
  * character never straddles two decodes. `\r\n` endings and a byte-order mark are accepted.
  */
 export async function* readLineChunks(path: string, opts: ReadOptions = {}): AsyncGenerator<LineChunk> {
-  const fh = await open(path, 'r')
+  const fh = await openRegular(path)
   try {
     const size = opts.chunkBytes ?? DEFAULT_CHUNK
+    const cap = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+    let overlong: { line: number; bytes: number }[] = []
+    let invalid: number[] = []
+    // What goes out with a chunk besides its lines (and is then started afresh).
+    const extras = (): Pick<LineChunk, 'overlong' | 'invalidUtf8'> => {
+      const x: Pick<LineChunk, 'overlong' | 'invalidUtf8'> = {}
+      if (overlong.length > 0) x.overlong = overlong
+      if (invalid.length > 0) x.invalidUtf8 = invalid
+      overlong = []
+      invalid = []
+      return x
+    }
     const gz = await isGzip(fh)
     const gzRead = { bytes: 0 }
     if (gz && opts.range) throw new Error(`${path}: a byte range of a gzip file cannot be read on its own`)
@@ -122,16 +147,57 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
         let nl = buf.indexOf(10, pos)
         if (nl < 0 || nl >= end) nl = end
         const stop = nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl
-        lines.push(buf.toString('utf8', pos, stop))
+        if (stop - pos > cap) {
+          overlong.push({ line: lineNo + lines.length, bytes: stop - pos })
+          lines.push('')
+        } else {
+          const text = buf.toString('utf8', pos, stop)
+          // U+FFFD is where decoding replaced bad bytes, unless the file holds that character itself.
+          if (text.includes('\uFFFD') && !isUtf8(buf.subarray(pos, stop))) invalid.push(lineNo + lines.length)
+          lines.push(text)
+        }
         pos = nl + 1
       }
       consumed += end
       return lines
     }
     let broken: string | undefined
+    // Bytes of an over-long line being passed over (-1: none): never held, only counted.
+    let skipping = -1
+    const bytesDone = () => (gz ? gzRead.bytes : consumed)
     try {
-      for await (const block of blocks) {
+      for await (let block of blocks) {
         if (opts.signal?.aborted) return
+        if (skipping >= 0) {
+          const nl = block.indexOf(10)
+          if (nl < 0) {
+            skipping += block.length
+            consumed += block.length
+            continue
+          }
+          consumed += nl + 1
+          overlong.push({ line: lineNo, bytes: skipping + nl })
+          yield { lines: [''], firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
+          lineNo++
+          skipping = -1
+          block = block.subarray(nl + 1)
+        }
+        // The buffer holds only the partial line left over: with this block it would pass the cap.
+        const firstNl = block.indexOf(10)
+        if (filled + (firstNl < 0 ? block.length : firstNl) > cap) {
+          if (firstNl < 0) {
+            skipping = filled + block.length
+            consumed += skipping
+            filled = 0
+            continue
+          }
+          consumed += filled + firstNl + 1
+          overlong.push({ line: lineNo, bytes: filled + firstNl })
+          yield { lines: [''], firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
+          lineNo++
+          filled = 0
+          block = block.subarray(firstNl + 1)
+        }
         const n = block.length
         if (filled + n > buf.length) {
           // A line longer than the buffer holds: grow it (the only growth there is).
@@ -144,7 +210,7 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
         const end = buf.lastIndexOf(10, filled - 1) + 1
         if (end === 0) continue
         const lines = cut(end)
-        yield { lines, firstLine: lineNo, bytesDone: gz ? gzRead.bytes : consumed }
+        yield { lines, firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
         lineNo += lines.length
         buf.copy(buf, 0, end, filled)
         filled -= end
@@ -162,9 +228,44 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
       return
     }
     // The last line, without a newline after it.
-    if (filled > 0) {
+    if (skipping >= 0) {
+      overlong.push({ line: lineNo, bytes: skipping })
+      yield { lines: [''], firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
+    } else if (filled > 0) {
       const lines = cut(filled)
-      yield { lines, firstLine: lineNo, bytesDone: gz ? gzRead.bytes : consumed }
+      yield { lines, firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
+    }
+  } finally {
+    await fh.close()
+  }
+}
+
+/** One block of a file's bytes (decompressed for gzip), or why its data ends broken. */
+export type Block = { block: Buffer; bytesDone: number } | { broken: string; bytesDone: number }
+
+/**
+ * A file's bytes as blocks, plain or gzip-compressed, for readers that cut them otherwise than at
+ * newlines (JSON documents, see jsonElements). A block is valid until the next one is asked for;
+ * `bytesDone` counts stored bytes (compressed ones for gzip). A broken gzip stream ends with its
+ * reason, the rest of the file hashed.
+ */
+export async function* readBlocks(path: string, opts: Omit<ReadOptions, 'range'> = {}): AsyncGenerator<Block> {
+  const fh = await openRegular(path)
+  try {
+    const size = opts.chunkBytes ?? DEFAULT_CHUNK
+    const gz = await isGzip(fh)
+    const gzRead = { bytes: 0 }
+    let done = 0
+    try {
+      for await (const block of gz ? gzipBlocks(path, size, opts.hash, gzRead) : plainBlocks(fh, size, opts.hash)) {
+        if (opts.signal?.aborted) return
+        done += block.length
+        yield { block, bytesDone: gz ? gzRead.bytes : done }
+      }
+    } catch (e) {
+      if (!(e instanceof BrokenFile)) throw e
+      if (opts.hash) await hashFrom(fh, gzRead.bytes, opts.hash)
+      yield { broken: e.message, bytesDone: (await fh.stat()).size }
     }
   } finally {
     await fh.close()
@@ -186,7 +287,7 @@ async function hashFrom(fh: FileHandle, at: number, hash: Hash, signal?: AbortSi
 /** SHA-256 of a file, streamed. */
 export async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
   const h = createHash('sha256')
-  const fh = await open(path, 'r')
+  const fh = await openRegular(path)
   try {
     await hashFrom(fh, 0, h, signal)
   } finally {
@@ -211,7 +312,7 @@ export async function firstLines(path: string, n: number, maxBytes = 8 << 20): P
 
 /** Whether a file holds gzip data (its first two bytes). */
 export async function isGzipFile(path: string): Promise<boolean> {
-  const fh = await open(path, 'r')
+  const fh = await openRegular(path)
   try {
     return await isGzip(fh)
   } finally {
@@ -225,7 +326,7 @@ export async function isGzipFile(path: string): Promise<boolean> {
  */
 export async function lineRanges(path: string, size: number, parts: number): Promise<{ start: number; end: number }[]> {
   const cuts = [0]
-  const fh = await open(path, 'r')
+  const fh = await openRegular(path)
   try {
     const probe = Buffer.allocUnsafe(1 << 16)
     for (let k = 1; k < parts; k++) {

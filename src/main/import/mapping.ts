@@ -5,10 +5,16 @@
  */
 export const MAP_FIELDS = [
   'step', 'prompt', 'prompt_id', 'response', 'score', 'correct', 'answer', 'gold',
-  'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'rollouts'
+  'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'rollouts', 'entry'
 ] as const
 export type MapField = (typeof MAP_FIELDS)[number]
-export type FieldMapping = Partial<Record<MapField, string>>
+export type FieldMapping = Partial<Record<MapField, string>> & {
+  /**
+   * Only the rollouts whose kept field has this value, as JSON `[field, value]` (one run of an
+   * import split by a field, `--split temperature`): set by the importer, not a field to map.
+   */
+  only?: string
+}
 
 export const DEFAULT_NAMES: Record<MapField, readonly string[]> = {
   step: ['step', 'global_step', 'training_step', 'iteration'],
@@ -25,7 +31,19 @@ export const DEFAULT_NAMES: Record<MapField, readonly string[]> = {
   logprobs: ['logprobs', 'log_probs', 'token_logprobs', 'old_log_probs'],
   entropies: ['entropies', 'entropy', 'token_entropies'],
   error_type: ['error_type', 'errorType'],
-  rollouts: ['rollouts', 'samples', 'generations']
+  rollouts: ['rollouts', 'samples', 'generations'],
+  // One model's answer among several in a record: only ever named (--map entry=NAME, --each).
+  entry: []
+}
+
+/**
+ * Tells a JSON object that is one record (its first key a rollout field: a default name, or one
+ * the mapping gives) from an object keyed by problem id.
+ */
+export function recordKeyTest(mapping: FieldMapping): (key: string) => boolean {
+  const names = new Set<string>(Object.values(DEFAULT_NAMES).flat())
+  for (const [k, v] of Object.entries(mapping)) if (v && k !== 'only') names.add(v.split('.')[0]!)
+  return (k) => names.has(k)
 }
 
 /** Parses `--map k=v` pairs, naming the bad one. */
@@ -52,7 +70,7 @@ export function checkMapping(m: Record<string, string>): FieldMapping {
 
 type Rec = Record<string, unknown>
 
-function getPath(rec: Rec, path: string): unknown {
+export function getPath(rec: Rec, path: string): unknown {
   if (path.indexOf('.') < 0) return rec[path]
   let cur: unknown = rec
   for (const part of path.split('.')) {
@@ -77,7 +95,11 @@ export class FieldResolver {
   // keys then answers every open field, instead of a missed property read per name.
   private lastRec: Rec | null = null
   private lastHasOpen = false
-  constructor(readonly user: FieldMapping, fields: readonly MapField[] = MAP_FIELDS) {
+  private readonly names: Record<MapField, readonly string[]>
+  /** `more`: default names added at the end of some fields' lists (inside a model's entry, `solution` is its answer). */
+  constructor(readonly user: FieldMapping, fields: readonly MapField[] = MAP_FIELDS, more: Partial<Record<MapField, readonly string[]>> = {}) {
+    this.names = { ...DEFAULT_NAMES }
+    for (const [f, extra] of Object.entries(more) as [MapField, readonly string[]][]) this.names[f] = [...DEFAULT_NAMES[f], ...extra]
     this.open = []
     for (const f of fields) {
       const u = user[f]
@@ -88,7 +110,7 @@ export class FieldResolver {
   }
 
   private openNamesNow(): Set<string> {
-    return new Set(this.open.flatMap((f) => DEFAULT_NAMES[f]))
+    return new Set(this.open.flatMap((f) => this.names[f]))
   }
 
   get(rec: Rec, field: MapField): unknown {
@@ -105,7 +127,7 @@ export class FieldResolver {
       }
     }
     if (!this.lastHasOpen || !this.open.includes(field)) return undefined
-    for (const name of DEFAULT_NAMES[field]) {
+    for (const name of this.names[field]) {
       if (rec[name] !== undefined) {
         this.fixed.set(field, name)
         this.open.splice(this.open.indexOf(field), 1)

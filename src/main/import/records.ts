@@ -1,4 +1,5 @@
-import { FieldResolver, type FieldMapping, type MapField } from './mapping'
+import { describe, MAX_STEP, readNumber } from './numbers'
+import { FieldResolver, getPath, type FieldMapping, type MapField } from './mapping'
 
 /** One rollout as read from a record, before alignment. */
 export interface RolloutRec {
@@ -15,12 +16,20 @@ export interface RolloutRec {
   logprobs: number[] | null
   entropies: number[] | null
   errorType: string | null
+  /** Sampling settings the record carries beside its rollout (`temperature`…), kept with the rollout. */
+  extra: Record<string, string | number | boolean> | null
 }
+
+/**
+ * Fields kept with each rollout when a record has them: they tell rollouts of one step apart
+ * (the same problems sampled at several temperatures) without being part of the metrics.
+ */
+export const KEPT_FIELDS = ['temperature', 'top_p', 'top_k', 'seed', 'model', 'model_name', 'sample_idx'] as const
 
 /** Why a line (or one rollout inside it) was skipped; `kind` groups the summary's counts. */
 export class RecordError extends Error {
   constructor(
-    readonly kind: 'malformed JSON' | 'missing field' | 'wrong type' | 'token mismatch' | 'no rollouts',
+    readonly kind: 'malformed JSON' | 'missing field' | 'wrong type' | 'out of range' | 'token mismatch' | 'no rollouts',
     message: string
   ) {
     super(message)
@@ -29,14 +38,40 @@ export class RecordError extends Error {
 }
 
 type Rec = Record<string, unknown>
+
+/**
+ * The problems of one record, all of them: a mistyped record names every wrong field, not only
+ * the first one met. `check` runs one field's conversion and keeps its error.
+ */
+class Problems {
+  readonly list: RecordError[] = []
+  check<T>(f: () => T): T | null {
+    try {
+      return f()
+    } catch (e) {
+      if (!(e instanceof RecordError)) throw e
+      this.list.push(e)
+      return null
+    }
+  }
+  /** Throws one error naming every problem (the kind of the first). */
+  throwIfAny(): void {
+    if (this.list.length === 0) return
+    if (this.list.length === 1) throw this.list[0]!
+    throw new RecordError(this.list[0]!.kind, this.list.map((e) => e.message).join('; '))
+  }
+}
 const missing = (f: string, names: string) => new RecordError('missing field', `missing field "${f}" (looked for ${names})`)
 const wrong = (f: string, want: string, v: unknown) =>
   new RecordError('wrong type', `"${f}" must be ${want}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`)
 
 function toStep(v: unknown, f: string): number {
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v
-  if (typeof v === 'string' && /^\d+$/.test(v)) return Number(v)
-  throw wrong(f, 'a non-negative integer', v)
+  const r = readNumber(v)
+  if (r.ok && Number.isInteger(r.value) && r.value >= 0 && r.value <= MAX_STEP) return r.value
+  if ((r.ok && Number.isInteger(r.value) && r.value > MAX_STEP) || (!r.ok && r.why === 'out of range')) {
+    throw new RecordError('out of range', `"${f}" must be an integer from 0 to 2^53 − 1 (${MAX_STEP}), got ${r.ok ? r.value : describe(v)}`)
+  }
+  throw new RecordError('wrong type', `"${f}" must be a non-negative integer, got ${r.ok ? r.value : describe(v)}`)
 }
 
 function toText(v: unknown, f: string): string {
@@ -57,10 +92,16 @@ function toLabel(v: unknown): string | null {
 
 function toNumbers(v: unknown, f: string): number[] {
   if (!Array.isArray(v)) throw wrong(f, 'an array of numbers', v)
+  let out = v as number[]
   for (let i = 0; i < v.length; i++) {
-    if (typeof v[i] !== 'number') throw new RecordError('wrong type', `"${f}"[${i}] must be a number, got ${v[i] === null ? 'null' : typeof v[i]}`)
+    if (typeof v[i] === 'number' && Number.isFinite(v[i])) continue
+    const r = readNumber(v[i])
+    if (!r.ok) throw new RecordError(r.why === 'out of range' ? 'out of range' : 'wrong type', `"${f}"[${i}] must be a number, got ${describe(v[i])}`)
+    // A numeric string: read as its number (a copy, the record's own array is left as it is).
+    if (out === v) out = v.slice() as number[]
+    out[i] = r.value
   }
-  return v as number[]
+  return out
 }
 
 function toStrings(v: unknown, f: string): string[] {
@@ -72,17 +113,51 @@ function toStrings(v: unknown, f: string): string[] {
 /** Fields a nested rollout or a parallel list entry carries for itself. */
 const PER_ROLLOUT: readonly MapField[] = ['response', 'score', 'correct', 'answer', 'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'step']
 
+/** A record's shared fields, read once for all its rollouts. */
+interface Shared {
+  step: number
+  prompt: string | null
+  promptId: string | null
+  gold: string | null
+  extra: RolloutRec['extra']
+}
+
+function keptFields(rec: Rec, into: RolloutRec['extra'], names: readonly string[]): RolloutRec['extra'] {
+  let out = into
+  for (const k of names) {
+    const v = rec[k]
+    if (v === undefined || v === null) continue
+    if (typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 200)) {
+      if (out === into) out = { ...into }
+      out![k] = v
+    }
+  }
+  return out
+}
+
 /**
- * Turns parsed records into rollouts. Three shapes: one rollout per record (verl, flat JSONL);
+ * Turns parsed records into rollouts. Four shapes: one rollout per record (verl, flat JSONL);
  * a list of rollout objects under `rollouts` (checkpoint evaluations); a list of responses with
- * parallel per-response lists (`score: [true, false, …]`, as evaluation harnesses write).
+ * parallel per-response lists (`score: [true, false, …]`, as evaluation harnesses write); one
+ * model's answer in the object `entry` names, beside other models' (`{"question", "6b": {…},
+ * "175b": {…}}`).
  */
 export class RecordExtractor {
   readonly outer: FieldResolver
   readonly inner: FieldResolver
-  constructor(mapping: FieldMapping) {
+  private readonly entry: string | undefined
+  private readonly kept: readonly string[]
+  /** Keep only rollouts whose kept field `only[0]` holds `only[1]` (a split import's part). */
+  private readonly only: [string, unknown] | null
+  /** `keep`: fields kept with each rollout besides KEPT_FIELDS (the field an import is split by). */
+  constructor(readonly mapping: FieldMapping, keep: readonly string[] = []) {
+    this.only = mapping.only ? (JSON.parse(mapping.only) as [string, unknown]) : null
+    this.kept = [...new Set([...KEPT_FIELDS, ...keep, ...(this.only ? [this.only[0]] : [])])]
     this.outer = new FieldResolver(mapping)
-    this.inner = new FieldResolver(mapping, PER_ROLLOUT)
+    // Inside one model's entry (PRM800K-style records), `solution` is that model's answer; at the
+    // top level it is usually the reference solution, so it is no default there.
+    this.inner = new FieldResolver(mapping, PER_ROLLOUT, mapping.entry ? { response: ['solution'] } : {})
+    this.entry = mapping.entry
   }
 
   /** The mapping in effect (user fields and the defaults found so far). */
@@ -91,27 +166,52 @@ export class RecordExtractor {
   }
 
   /**
-   * Appends the record's rollouts to `out`. A whole-record problem throws; a problem with one
-   * nested rollout is reported through `onBad(index, error)` and the others are kept.
+   * Appends the record's rollouts to `out`. A whole-record problem throws (naming every wrong
+   * field); a problem with one nested rollout is reported through `onBad(index, error)` and the
+   * others are kept. `key`: the record's key in a JSON object keyed by problem id, its prompt id
+   * where the record names none.
    */
-  extract(raw: unknown, stepHint: number | null, out: RolloutRec[], onBad: (index: number, err: RecordError) => void): void {
-    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new RecordError('wrong type', 'the line is not a JSON object')
+  extract(raw: unknown, stepHint: number | null, out: RolloutRec[], onBad: (index: number, err: RecordError) => void, key: string | null = null): void {
+    if (this.only === null) {
+      this.extractAll(raw, stepHint, out, onBad, key)
+      return
+    }
+    // A part of a split import: the other values' rollouts belong to the other parts.
+    const from = out.length
+    this.extractAll(raw, stepHint, out, onBad, key)
+    const [field, value] = this.only
+    let w = from
+    for (let i = from; i < out.length; i++) if ((out[i]!.extra?.[field] ?? null) === value) out[w++] = out[i]!
+    out.length = w
+  }
+
+  private extractAll(raw: unknown, stepHint: number | null, out: RolloutRec[], onBad: (index: number, err: RecordError) => void, key: string | null): void {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new RecordError('wrong type', 'the record is not a JSON object')
     const rec = raw as Rec
     const o = this.outer
+    const pr = new Problems()
     const sv = o.get(rec, 'step')
-    const step = sv === undefined || sv === null ? stepHint ?? 0 : toStep(sv, 'step')
+    const step = sv === undefined || sv === null ? stepHint ?? 0 : pr.check(() => toStep(sv, 'step'))
     const pv = o.get(rec, 'prompt')
-    const prompt = pv === undefined || pv === null ? null : toText(pv, 'prompt')
-    const promptId = toLabel(o.get(rec, 'prompt_id'))
-    const gold = toLabel(o.get(rec, 'gold'))
+    const prompt = pv === undefined || pv === null ? null : pr.check(() => toText(pv, 'prompt'))
+    const sh: Shared = { step: step ?? 0, prompt, promptId: toLabel(o.get(rec, 'prompt_id')) ?? key, gold: toLabel(o.get(rec, 'gold')), extra: keptFields(rec, null, this.kept) }
+    if (this.entry !== undefined) {
+      const child = getPath(rec, this.entry)
+      if (child === undefined || child === null) pr.list.push(new RecordError('missing field', `no entry "${this.entry}" in the record (--each / entry names the object holding one model's answer)`))
+      else if (typeof child !== 'object' || Array.isArray(child)) pr.list.push(wrong(this.entry, 'an object', child))
+      pr.throwIfAny()
+      out.push(this.one(child as Rec, this.inner, sh, true))
+      return
+    }
     const nested = o.get(rec, 'rollouts')
     if (Array.isArray(nested)) {
+      pr.throwIfAny()
       if (nested.length === 0) throw new RecordError('no rollouts', 'the record has an empty rollout list')
       for (let i = 0; i < nested.length; i++) {
         const child = nested[i]
         try {
           if (child === null || typeof child !== 'object' || Array.isArray(child)) throw new RecordError('wrong type', 'a rollout must be a JSON object')
-          out.push(this.one(child as Rec, this.inner, step, prompt, promptId, gold, rec))
+          out.push(this.one(child as Rec, this.inner, sh, true))
         } catch (e) {
           if (e instanceof RecordError) onBad(i, e)
           else throw e
@@ -121,57 +221,57 @@ export class RecordExtractor {
     }
     const resp = o.get(rec, 'response')
     if (Array.isArray(resp)) {
-      this.parallel(rec, resp, step, prompt, promptId, gold, out, onBad)
+      pr.throwIfAny()
+      this.parallel(rec, resp, sh, out, onBad)
       return
     }
-    out.push(this.one(rec, o, step, prompt, promptId, gold, null))
+    out.push(this.one(rec, o, sh, false, pr))
   }
 
-  private one(rec: Rec, r: FieldResolver, step: number, prompt: string | null, promptId: string | null, gold: string | null, parent: Rec | null): RolloutRec {
+  private one(rec: Rec, r: FieldResolver, sh: Shared, nested: boolean, pr = new Problems()): RolloutRec {
     const resp = r.get(rec, 'response')
-    if (resp === undefined || resp === null) throw missing('response', 'response, output, completion, text, …; use --map response=NAME')
-    if (typeof resp !== 'string') throw wrong('response', 'a string', resp)
-    let ownStep = step
-    if (parent !== null) {
+    if (resp === undefined || resp === null) pr.list.push(missing('response', 'response, output, completion, text, …; use --map response=NAME'))
+    else if (typeof resp !== 'string') pr.list.push(wrong('response', 'a string', resp))
+    let ownStep = sh.step
+    if (nested) {
       const s = r.get(rec, 'step')
-      if (s !== undefined && s !== null) ownStep = toStep(s, 'step')
+      if (s !== undefined && s !== null) ownStep = pr.check(() => toStep(s, 'step')) ?? ownStep
     }
-    const sc = r.get(rec, 'score')
-    const co = r.get(rec, 'correct')
     const out: RolloutRec = {
       step: ownStep,
-      promptId,
-      prompt,
-      response: resp,
+      promptId: sh.promptId,
+      prompt: sh.prompt,
+      response: typeof resp === 'string' ? resp : '',
       score: null,
       correct: null,
       answer: toLabel(r.get(rec, 'answer')),
-      gold,
+      gold: sh.gold,
       tokens: null,
       offsets: null,
       logprobs: null,
       entropies: null,
-      errorType: null
+      errorType: null,
+      extra: nested ? keptFields(rec, sh.extra, this.kept) : sh.extra
     }
-    scoreInto(out, sc, co)
+    scoreInto(out, r.get(rec, 'score'), r.get(rec, 'correct'), pr)
     const tk = r.get(rec, 'tokens')
-    if (tk !== undefined && tk !== null) out.tokens = toStrings(tk, 'tokens')
+    if (tk !== undefined && tk !== null) out.tokens = pr.check(() => toStrings(tk, 'tokens'))
     const of = r.get(rec, 'token_offsets')
     if (of !== undefined && of !== null) out.offsets = of
     const lp = r.get(rec, 'logprobs')
-    if (lp !== undefined && lp !== null) out.logprobs = toNumbers(lp, 'logprobs')
+    if (lp !== undefined && lp !== null) out.logprobs = pr.check(() => toNumbers(lp, 'logprobs'))
     const en = r.get(rec, 'entropies')
-    if (en !== undefined && en !== null) out.entropies = toNumbers(en, 'entropies')
+    if (en !== undefined && en !== null) out.entropies = pr.check(() => toNumbers(en, 'entropies'))
     const et = r.get(rec, 'error_type')
     if (et !== undefined && et !== null) {
-      if (typeof et !== 'string') throw wrong('error_type', 'a string', et)
-      out.errorType = et
+      if (typeof et !== 'string') pr.list.push(wrong('error_type', 'a string', et))
+      else out.errorType = et
     }
+    pr.throwIfAny()
     return out
   }
 
-  private parallel(rec: Rec, resp: unknown[], step: number, prompt: string | null, promptId: string | null, gold: string | null,
-    out: RolloutRec[], onBad: (index: number, err: RecordError) => void): void {
+  private parallel(rec: Rec, resp: unknown[], sh: Shared, out: RolloutRec[], onBad: (index: number, err: RecordError) => void): void {
     const o = this.outer
     const n = resp.length
     if (n === 0) throw new RecordError('no rollouts', 'the record has an empty response list')
@@ -184,29 +284,32 @@ export class RecordExtractor {
     }
     for (let i = 0; i < n; i++) {
       try {
+        const pr = new Problems()
         const r = resp[i]
-        if (typeof r !== 'string') throw wrong(`response[${i}]`, 'a string', r)
+        if (typeof r !== 'string') pr.list.push(wrong(`response[${i}]`, 'a string', r))
         const x: RolloutRec = {
-          step, promptId, prompt, response: r, score: null, correct: null, answer: toLabel(at('answer', i)), gold,
-          tokens: null, offsets: null, logprobs: null, entropies: null, errorType: null
+          step: sh.step, promptId: sh.promptId, prompt: sh.prompt, response: typeof r === 'string' ? r : '', score: null, correct: null,
+          answer: toLabel(pr.check(() => at('answer', i))), gold: sh.gold, tokens: null, offsets: null, logprobs: null, entropies: null, errorType: null,
+          extra: sh.extra
         }
-        let sc = at('score', i)
+        let sc = pr.check(() => at('score', i))
         // A reward-model score per response is often a one-element list.
         if (Array.isArray(sc) && sc.length === 1) sc = sc[0]
-        scoreInto(x, sc, at('correct', i))
-        const tk = at('tokens', i)
-        if (tk !== undefined) x.tokens = toStrings(tk, 'tokens')
-        const of = at('token_offsets', i)
-        if (of !== undefined) x.offsets = of
-        const lp = at('logprobs', i)
-        if (lp !== undefined) x.logprobs = toNumbers(lp, 'logprobs')
-        const en = at('entropies', i)
-        if (en !== undefined) x.entropies = toNumbers(en, 'entropies')
-        const et = at('error_type', i)
-        if (et !== undefined) {
-          if (typeof et !== 'string') throw wrong('error_type', 'a string', et)
-          x.errorType = et
+        scoreInto(x, sc, pr.check(() => at('correct', i)), pr)
+        const tk = pr.check(() => at('tokens', i))
+        if (tk !== undefined && tk !== null) x.tokens = pr.check(() => toStrings(tk, 'tokens'))
+        const of = pr.check(() => at('token_offsets', i))
+        if (of !== undefined && of !== null) x.offsets = of
+        const lp = pr.check(() => at('logprobs', i))
+        if (lp !== undefined && lp !== null) x.logprobs = pr.check(() => toNumbers(lp, 'logprobs'))
+        const en = pr.check(() => at('entropies', i))
+        if (en !== undefined && en !== null) x.entropies = pr.check(() => toNumbers(en, 'entropies'))
+        const et = pr.check(() => at('error_type', i))
+        if (et !== undefined && et !== null) {
+          if (typeof et !== 'string') pr.list.push(wrong('error_type', 'a string', et))
+          else x.errorType = et
         }
+        pr.throwIfAny()
         out.push(x)
       } catch (e) {
         if (e instanceof RecordError) onBad(i, e)
@@ -217,17 +320,20 @@ export class RecordExtractor {
 }
 
 /** score: a number, or a boolean (then it is the correctness flag and scores 1/0). */
-function scoreInto(out: RolloutRec, sc: unknown, co: unknown): void {
+function scoreInto(out: RolloutRec, sc: unknown, co: unknown, pr: Problems): void {
   if (sc !== undefined && sc !== null) {
-    if (typeof sc === 'number' && Number.isFinite(sc)) out.score = sc
+    const n = typeof sc === 'boolean' ? null : readNumber(sc)
+    if (n?.ok) out.score = n.value
+    else if (n && n.why === 'out of range') pr.list.push(new RecordError('out of range', `"score" must be a number within a 64-bit float's range, got ${describe(sc)}`))
     else if (typeof sc === 'boolean') {
       out.score = sc ? 1 : 0
       out.correct = sc
-    } else throw wrong('score', 'a number or a boolean', sc)
+    } else pr.list.push(wrong('score', 'a number or a boolean', sc))
   }
   if (co !== undefined && co !== null) {
+    const r = typeof co === 'boolean' ? null : readNumber(co)
     if (typeof co === 'boolean') out.correct = co
-    else if (co === 0 || co === 1) out.correct = co === 1
-    else throw wrong('correct', 'a boolean (or 0/1)', co)
+    else if (r?.ok && (r.value === 0 || r.value === 1)) out.correct = r.value === 1
+    else pr.list.push(wrong('correct', 'a boolean (or 0/1)', co))
   }
 }

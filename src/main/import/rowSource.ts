@@ -11,7 +11,7 @@ import type { SourceFile } from './sources'
 /** What an import writes, produced on this thread or on worker threads. */
 export type RowEvent =
   | { type: 'rows'; file: number; rows: NewRollout[]; labels: (string | null)[]; bad: BadLine[]; bytes: number }
-  | { type: 'fileEnd'; file: number; hash: string; lines: number; rows: number; skipped: number }
+  | { type: 'fileEnd'; file: number; hash: string; lines: number; rows: number; skipped: number; invalidUtf8?: { lines: number; first: number } }
   /**
    * Each step's metrics on their own (no relative perplexity yet); `spanning`: steps found in files
    * read on different threads, whose entry covers one file only (recompute them from the stored rows).
@@ -27,7 +27,7 @@ export function toNewRollout(a: Row, occurrences: number, matcher: SgMatcher): N
   return {
     step: r.step, promptId: r.promptId, prompt: r.prompt, response: r.response, score: r.score, correct: r.correct,
     answer: r.answer, gold: r.gold, nTokens: a.nTokens, tokenStarts: a.starts, tokenEnds: a.ends,
-    logprobs: a.logprobs, entropies: a.entropies, planningMask: mask, hasSg: occurrences > 0
+    logprobs: a.logprobs, entropies: a.entropies, planningMask: mask, hasSg: occurrences > 0, extra: r.extra
   }
 }
 
@@ -54,7 +54,7 @@ export async function* readRows(files: readonly SourceFile[], phrases: string[],
       }
       yield { type: 'rows', file: idx(ev.file), rows, labels, bad: ev.bad, bytes: ev.bytesDone }
     } else {
-      yield { type: 'fileEnd', file: idx(ev.file), hash: ev.hash, lines: ev.lines, rows: ev.rows, skipped: ev.skipped }
+      yield { type: 'fileEnd', file: idx(ev.file), hash: ev.hash, lines: ev.lines, rows: ev.rows, skipped: ev.skipped, invalidUtf8: ev.invalidUtf8 }
       if (fileIndex) {
         yield { type: 'fileSteps', file: idx(ev.file), steps: book.rawResults() }
         book = new StepMetricsBook(matcher)

@@ -19,6 +19,8 @@ export interface NewRollout {
   entropies: Float32Array | null
   planningMask: Uint8Array | null
   hasSg: boolean
+  /** Settings the record carried beside the rollout (`temperature`…), stored as JSON in `extra`. */
+  extra?: Record<string, string | number | boolean> | null
 }
 
 export interface RolloutRow {
@@ -78,7 +80,7 @@ export class RolloutsRepo {
   private readonly maskStmt
   constructor(private readonly db: Db) {
     this.insertStmt = db.prepare(`INSERT INTO rollouts (run_id, step, prompt_id, prompt, response, score, correct, answer, gold,
-      n_tokens, token_starts, token_ends, logprobs, entropies, planning_mask, has_sg) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      n_tokens, token_starts, token_ends, logprobs, entropies, planning_mask, has_sg, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.labelStmt = db.prepare(`INSERT OR REPLACE INTO error_labels (rollout_id, source, error_type, created_at) VALUES (?, ?, ?, ?)`)
     this.getStmt = db.prepare('SELECT * FROM rollouts WHERE id = ?')
     this.maskStmt = db.prepare('UPDATE rollouts SET planning_mask = ?, has_sg = ? WHERE id = ?')
@@ -88,7 +90,8 @@ export class RolloutsRepo {
   insert(runId: number, r: NewRollout): number {
     const info = this.insertStmt.run(runId, r.step, r.promptId, r.prompt, r.response, r.score,
       r.correct === null ? null : r.correct ? 1 : 0, r.answer, r.gold, r.nTokens,
-      toBlob(r.tokenStarts), toBlob(r.tokenEnds), toBlob(r.logprobs), toBlob(r.entropies), toBlob(r.planningMask), r.hasSg ? 1 : 0)
+      toBlob(r.tokenStarts), toBlob(r.tokenEnds), toBlob(r.logprobs), toBlob(r.entropies), toBlob(r.planningMask), r.hasSg ? 1 : 0,
+      r.extra ? JSON.stringify(r.extra) : null)
     return Number(info.lastInsertRowid)
   }
 

@@ -6,10 +6,12 @@ export type ImportFormat = 'verl' | 'jsonl' | 'checkpoints'
 /** Mapping fields (keys) → record field names or dotted paths (values). */
 export type ImportMapping = Partial<Record<
   'step' | 'prompt' | 'prompt_id' | 'response' | 'score' | 'correct' | 'answer' | 'gold' |
-  'tokens' | 'token_offsets' | 'logprobs' | 'entropies' | 'error_type' | 'rollouts', string>>
+  'tokens' | 'token_offsets' | 'logprobs' | 'entropies' | 'error_type' | 'rollouts' | 'entry', string>>
 
 export interface ImportPreview {
   format: ImportFormat
+  /** How the records are laid out: JSON Lines, a JSON array of records, a JSON object keyed by problem id… */
+  layout: string
   files: { path: string; size: number; stepHint: number | null }[]
   notes: string[]
   /** The first lines of the first file, each cut to 2,000 characters. */
@@ -39,6 +41,8 @@ export interface ImportSummary {
   /** Every file was already imported: the run that holds them. */
   alreadyImported: number | null
   format: ImportFormat
+  /** How the records were laid out: JSON Lines, a JSON array of records, a JSON object keyed by problem id… */
+  layout?: string
   sg: string
   files: ImportFileSummary[]
   rollouts: number
@@ -51,6 +55,10 @@ export interface ImportSummary {
   /** The first 100 problems, in full (file:line, why). */
   bad: { file: string; line: number; kind: string; message: string }[]
   notes: string[]
+  /** Rollouts without an outcome (no correct, no score): stored, left out of accuracy and pass@k. */
+  noOutcome?: number
+  /** The other runs this import started: one per `each` entry, or a checkpoint folder's start/final files. */
+  also?: { jobId: number; runId: number; name: string }[]
   mapping: { record: ImportMapping; rollout: ImportMapping }
   seconds: number
 }
@@ -58,12 +66,12 @@ export interface ImportSummary {
 const Paths = z.array(z.string().min(1).max(4096)).min(1, 'give at least one file or folder').max(10_000)
 const Format = z.enum(['verl', 'jsonl', 'checkpoints'])
 const MappingField = z.enum(['step', 'prompt', 'prompt_id', 'response', 'score', 'correct', 'answer', 'gold',
-  'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'rollouts'])
+  'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'rollouts', 'entry'])
 const Mapping = z.partialRecord(MappingField, z.string().trim().min(1).max(200))
 
 export const importChannels = {
   /** Starts an import job; progress arrives as `jobs/progress` (unit bytes), the summary is the job's result. */
-  'import/start': channel<{ jobId: number; runId: number }>()(
+  'import/start': channel<{ jobId: number; runId: number; also?: { jobId: number; runId: number; name: string }[] }>()(
     z.object({
       paths: Paths,
       format: Format.optional(),
@@ -72,7 +80,15 @@ export const importChannels = {
       /** A Strategic Gram set: a JSON file or the name of a set in the workspace. */
       sg: z.string().min(1).max(4096).optional(),
       /** A tokenizer.json; responses are tokenized with it so token-level metrics exist. */
-      tokenizer: z.string().min(1).max(4096).optional()
+      tokenizer: z.string().min(1).max(4096).optional(),
+      /** The longest line read, in MB (default 64); a longer one is skipped as a bad line. 512 is what one string can hold. */
+      maxLineMb: z.number().int().min(1).max(512).optional(),
+      /** One run per named entry of each record (several models' answers in one record). */
+      each: z.array(z.string().trim().min(1).max(200)).min(1).max(64).optional(),
+      /** One run per value of this field of the records (`temperature`: a step's rollouts at each temperature apart). */
+      split: z.string().trim().min(1).max(200).optional(),
+      /** Where checkpoint files without a step in their name go (default: right after the last numbered one). */
+      finalStep: z.number().int().min(0).max(1e12).optional()
     }).strict()
   ),
   /** An import job's state and, once it completed, its summary. */
@@ -85,7 +101,8 @@ export const importChannels = {
       paths: Paths,
       format: Format.optional(),
       mapping: Mapping.optional(),
-      lines: z.number().int().min(1).max(100).default(5)
+      lines: z.number().int().min(1).max(100).default(5),
+      finalStep: z.number().int().min(0).max(1e12).optional()
     }).strict()
   ),
   /** Points a run at another Strategic Gram set and recomputes its planning masks and metrics as a job. */
