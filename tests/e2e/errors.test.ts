@@ -200,7 +200,8 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     await page.getByTestId('errors-explore').click()
     await page.getByTestId('rollouts-table').waitFor()
     await page.getByTestId('rollouts-range').filter({ hasText: 'of 6' }).waitFor()
-    await page.getByTestId('filter-step').fill('2')
+    // The step filter offers the run's steps (a select).
+    await page.getByTestId('filter-step').selectOption('2')
     await page.getByTestId('rollouts-range').filter({ hasText: 'of 3' }).waitFor()
     await page.getByTestId('filter-text').fill('12 × 4')
     await page.getByTestId('rollouts-range').filter({ hasText: '1–1 of 1' }).waitFor()
@@ -224,7 +225,7 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
 
     // Correct ones only, any step: the one success, whose text shows its planning span.
     await page.getByTestId('filter-text').fill('')
-    await page.getByTestId('filter-step').fill('')
+    await page.getByTestId('filter-step').selectOption('')
     await page.getByTestId('filter-correct').selectOption('true')
     // The previous filter also showed one row: wait for the success itself.
     await page.getByTestId(`rollout-row-${correctRollout}`).click()

@@ -11,7 +11,8 @@ const CODES: Record<string, string> = {
   ECONNRESET: 'the server closed the connection',
   EHOSTUNREACH: 'that host cannot be reached from here',
   CERT_HAS_EXPIRED: 'the server\'s certificate has expired',
-  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server uses a self-signed certificate'
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server uses a self-signed certificate',
+  'bad port': 'that port is one Node refuses to connect to (a reserved port); serve the judge on another'
 }
 
 export function plainError(message: string): string {

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { computed, ref } from 'vue'
+import { computed, ref, watch } from 'vue'
 import type { SgCoverage, SgDiff, SgEvalResult, SgGram, SgSetDetail, SgSetSummary, SgVersionInfo } from '../../../shared/api/sg'
 import type { RunSummary } from '../../../shared/api/runs'
 import { normalizePhrase, validateGrams, type SgCategory, type SgSource } from '../../../core/strategicGrams'
@@ -37,6 +37,22 @@ export function guessCategory(phrase: string): SgCategory {
   if (has('wait', 'hold', 'check', 'verify', 'mistake', 'wrong', 'confirm', 'recheck', 'actually')) return 'backtracing'
   if (has('alternatively', 'maybe', 'perhaps', 'another', 'instead', 'try', 'different', 'suppose')) return 'branching'
   return 'deduction'
+}
+
+/** Unsaved edits of a set, kept per set across navigation and restarts until saved or discarded. */
+interface Draft {
+  baseVersion: number
+  grams: SgGram[]
+}
+const DRAFTS_KEY = 'hicra.sgDrafts'
+
+function loadDrafts(): Record<string, Draft> {
+  try {
+    const v = JSON.parse(localStorage.getItem(DRAFTS_KEY) ?? '{}') as unknown
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, Draft>) : {}
+  } catch {
+    return {}
+  }
 }
 
 export const useGramsStore = defineStore('grams', () => {
@@ -98,21 +114,52 @@ export const useGramsStore = defineStore('grams', () => {
     await guard(async () => { runs.value = await invoke('runs/list', {}) })
   }
 
-  function show(d: SgSetDetail) {
-    detail.value = d
-    rows.value = d.grams.map(toRow)
-    diff.value = null
+  // Accepted or typed grams not yet saved: kept per set (switching sets, renaming, leaving the view,
+  // closing the app lose nothing) until the draft is saved or discarded.
+  const drafts = ref<Record<string, Draft>>(loadDrafts())
+  const gramsOfRows = () => rows.value.map(({ phrase, category, source, note }) => (note ? { phrase, category, source, note } : { phrase, category, source }))
+  function persistDrafts() {
+    try { localStorage.setItem(DRAFTS_KEY, JSON.stringify(drafts.value)) } catch { /* storage full or off: the draft stays in memory */ }
+  }
+  watch([rows, dirty], () => {
+    const d = detail.value
+    if (!d) return
+    const key = String(d.id)
+    if (dirty.value) drafts.value = { ...drafts.value, [key]: { baseVersion: d.version, grams: gramsOfRows() } }
+    else if (drafts.value[key]) { const { [key]: _gone, ...rest } = drafts.value; drafts.value = rest }
+    else return
+    persistDrafts()
+  }, { deep: true })
+  const unsavedSets = computed(() => Object.keys(drafts.value).map(Number))
+
+  function dropDraft(id: number) {
+    if (!drafts.value[String(id)]) return
+    const { [String(id)]: _gone, ...rest } = drafts.value
+    drafts.value = rest
+    persistDrafts()
   }
 
-  async function open(id: number) {
+  function show(d: SgSetDetail, opts: { keepDraft?: boolean } = {}) {
+    const draft = opts.keepDraft === false ? undefined : drafts.value[String(d.id)]
+    detail.value = d
+    rows.value = (draft ? draft.grams : d.grams).map(toRow)
+    diff.value = null
+    if (draft) {
+      notice.value = draft.baseVersion === d.version
+        ? `restored your unsaved changes to '${d.name}' (${draft.grams.length} grams) — save the set to keep them`
+        : `restored your unsaved changes to '${d.name}', made on version ${draft.baseVersion}; saving makes version ${d.version + 1} from them`
+    }
+  }
+
+  async function open(id: number, opts: { keepDraft?: boolean } = {}) {
     await guard(async () => {
-      show(await invoke('sg/get', { id }))
+      show(await invoke('sg/get', { id }), opts)
       versions.value = await invoke('sg/versions', { id })
     })
   }
 
-  async function afterWrite(d: SgSetDetail, message: string) {
-    show(d)
+  async function afterWrite(d: SgSetDetail, message: string, opts: { keepDraft?: boolean } = {}) {
+    show(d, opts)
     versions.value = await invoke('sg/versions', { id: d.id })
     sets.value = await invoke('sg/list', {})
     notice.value = message
@@ -144,6 +191,7 @@ export const useGramsStore = defineStore('grams', () => {
   const remove = () => guard(async () => {
     if (!detail.value) return
     await invoke('sg/delete', { id: detail.value.id })
+    dropDraft(detail.value.id)
     detail.value = null
     rows.value = []
     versions.value = []
@@ -154,12 +202,14 @@ export const useGramsStore = defineStore('grams', () => {
     if (!detail.value) return
     const grams = rows.value.map(({ phrase, category, source, note }) => (note ? { phrase, category, source, note } : { phrase, category, source }))
     const d = await invoke('sg/save', { id: detail.value.id, grams, message, baseVersion: detail.value.version })
-    await afterWrite(d, `saved version ${d.version}`)
+    dropDraft(d.id)
+    await afterWrite(d, `saved version ${d.version}`, { keepDraft: false })
   })
   const revert = (version: number) => guard(async () => {
     if (!detail.value) return
     const d = await invoke('sg/revert', { id: detail.value.id, version })
-    await afterWrite(d, `reverted to version ${version} as version ${d.version}`)
+    dropDraft(d.id)
+    await afterWrite(d, `reverted to version ${version} as version ${d.version}`, { keepDraft: false })
   })
   const showDiff = (from: number, to: number) => guard(async () => {
     if (!detail.value) return
@@ -249,6 +299,15 @@ export const useGramsStore = defineStore('grams', () => {
     }
   }
 
+  /** Throws the unsaved changes of the open set away and shows its saved version. */
+  const discard = () => guard(async () => {
+    if (!detail.value) return
+    const id = detail.value.id
+    dropDraft(id)
+    await open(id, { keepDraft: false })
+    notice.value = 'discarded the unsaved changes'
+  })
+
   const evaluate = (dirs: string[], useDraft: boolean) => guard(async () => {
     if (!detail.value) return
     evalResult.value = useDraft
@@ -258,7 +317,7 @@ export const useGramsStore = defineStore('grams', () => {
 
   return {
     sets, loaded, detail, rows, versions, diff, runs, runIds, stepMin, stepMax, steps, coverage, coverageBusy, evalResult, error, notice,
-    rowErrors, dirty, gramStats, refresh, loadRuns, open, create, addDefault, duplicate, rename, remove, save, revert, showDiff,
+    rowErrors, dirty, gramStats, unsavedSets, discard, refresh, loadRuns, open, create, addDefault, duplicate, rename, remove, save, revert, showDiff,
     importJson, exportJson, changeSummary, addRows, paste, refreshCoverage, evaluate, guard
   }
 })
