@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createBackend } from '../../src/main/backend'
 import { importResult } from '../../src/main/import/importer'
@@ -11,6 +11,8 @@ const REAL = resolve(__dirname, '..', '..', '..', 'shared', 'data', 'real')
 const CKPT = join(REAL, 'qwen25_1p5b_ppo_gsm8k_checkpoints')
 const MATH = join(REAL, 'qwen25_math_instruct_maj8_math100.jsonl')
 const has = existsSync(CKPT) && existsSync(MATH)
+const ANCHORS = join(REAL, 'thought_anchors_r1distill_math', 'deepseek-r1-distill-llama-8b')
+if (!existsSync(REAL)) console.log(`importReal: ${REAL} is absent; the checks on real runs are skipped`)
 
 describe.skipIf(!has)('import of the real runs in ../shared/data/real', () => {
   const tmp = tempDir('hicra-real-')
@@ -40,6 +42,12 @@ describe.skipIf(!has)('import of the real runs in ../shared/data/real', () => {
       expect(acc.last[0]).toBeCloseTo(m.sft_sample_accuracy, 12)
     }
     for (const k of ['length', 'planning_ratio', 'semantic_entropy', 'conditional_entropy', 'pass_at_1']) expect(series(s.runId!, k).total).toBe(6)
+    // the JSON files beside the checkpoints: run configs kept as the run's config, summaries left out by name
+    const configs = readdirSync(CKPT).filter((f) => f.endsWith('_run_config.json'))
+    const config = b.ctx.store.runs.detail(s.runId!)!.config as { runConfig: Record<string, unknown> }
+    expect(Object.keys(config.runConfig).sort()).toEqual(configs.sort())
+    expect(config.runConfig['step0100_run_config.json']).toEqual(JSON.parse(readFileSync(join(CKPT, 'step0100_run_config.json'), 'utf8')))
+    for (const f of readdirSync(CKPT).filter((x) => x.endsWith('_summary.json'))) expect(s.notes.join('\n')).toContain(`left out ${f}: its records hold no rollouts`)
   })
 
   it('MATH maj@8 evaluation: parallel response lists flattened, 800 rollouts at one step', async () => {
@@ -71,6 +79,27 @@ describe.skipIf(!existsSync(GEN))('import of a gen_verl_dump.py dump with --bad-
       const bad1 = readFileSync(join(dir, '1.jsonl'), 'utf8').split('\n')
       for (const x of s.bad.filter((y) => y.file === '1.jsonl')) expect(() => JSON.parse(bad1[x.line - 1]!)).toThrow()
       expect(b.ctx.store.metrics.series({ runId: s.runId!, key: 'accuracy', maxPoints: 10 }).total).toBe(3)
+    } finally {
+      b.close()
+      tmp.cleanup()
+    }
+  })
+})
+
+// One JSON record per problem folder (base_solution.json), beside files that hold no rollouts.
+describe.skipIf(!existsSync(ANCHORS))('import of the thought-anchors solutions in ../shared/data/real', () => {
+  it('reads one record per base_solution.json, leaves out the chunk, problem and summary files, accuracy from is_correct', async () => {
+    const tmp = tempDir('hicra-anchors-')
+    const b = createBackend(join(tmp.dir, 'anchors.db'), { transport: 'cli' })
+    try {
+      const dirs = ['correct_base_solution', 'incorrect_base_solution'].map((d) => join(ANCHORS, d))
+      const r = await b.invoke('import/start', { paths: dirs, mapping: { response: 'solution' } })
+      if (!r.ok) throw new Error(r.error.message)
+      const s = await importResult((r.value as { jobId: number }).jobId)!
+      const sols = dirs.flatMap((d) => readdirSync(d).map((p) => JSON.parse(readFileSync(join(d, p, 'base_solution.json'), 'utf8')) as { is_correct: boolean }))
+      expect(s).toMatchObject({ format: 'jsonl', layout: 'one JSON record', rollouts: sols.length, skippedLines: 0 })
+      expect(b.ctx.store.metrics.series({ runId: s.runId!, key: 'accuracy', maxPoints: 10 }).last[0]).toBeCloseTo(sols.filter((x) => x.is_correct).length / sols.length, 12)
+      expect(s.notes.filter((n) => /left out problem_\d+\/(chunks_labeled|problem|summary)\.json/.test(n)).length).toBeGreaterThanOrEqual(sols.length * 3)
     } finally {
       b.close()
       tmp.cleanup()

@@ -4,7 +4,7 @@ import { classify, unreadable } from './regularFiles'
 import { basename, dirname, join, resolve } from 'node:path'
 import { firstLines, readBlocks } from './lineChunks'
 import { firstElements, SHAPE_NAMES, type JsonShape } from './jsonElements'
-import { DEFAULT_NAMES, recordKeyTest, type FieldMapping } from './mapping'
+import { DEFAULT_NAMES, getPath, recordKeyTest, type FieldMapping } from './mapping'
 
 export type ImportFormat = 'verl' | 'jsonl' | 'checkpoints'
 export const IMPORT_FORMATS: readonly ImportFormat[] = ['verl', 'jsonl', 'checkpoints']
@@ -114,7 +114,9 @@ function nestedField(rec: Record<string, unknown>, mapping: FieldMapping): strin
 }
 
 function hasResponse(rec: Record<string, unknown>, mapping: FieldMapping): boolean {
-  if (mapping.response || mapping.entry) return true
+  // A mapped response must be there too: a problem list beside the solutions has none.
+  if (mapping.entry) return getPath(rec, mapping.entry) !== undefined
+  if (mapping.response) return getPath(rec, mapping.response) !== undefined
   return DEFAULT_NAMES.response.some((n) => rec[n] !== undefined)
 }
 
