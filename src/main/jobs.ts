@@ -7,7 +7,8 @@ export interface JobHandle {
   readonly runId: number | null
   /** Aborted when the user cancels the job; long work checks it between chunks. */
   readonly signal: AbortSignal
-  progress(done: number, total?: number | null, message?: string | null): void
+  /** `urgent` skips the emit throttle, for a message that must not be lost (it says what happens next). */
+  progress(done: number, total?: number | null, message?: string | null, urgent?: boolean): void
 }
 
 export interface JobOptions {
@@ -55,7 +56,7 @@ export class JobHost {
       id: row.id,
       runId,
       signal: controller.signal,
-      progress: (d, t, message = null) => {
+      progress: (d, t, message = null, urgent = false) => {
         done = d
         if (t !== undefined) total = t
         const now = Date.now()
@@ -65,7 +66,7 @@ export class JobHost {
           rateT = now
           rateDone = done
         }
-        if (now - lastEmit >= EMIT_INTERVAL_MS) {
+        if (urgent || now - lastEmit >= EMIT_INTERVAL_MS) {
           lastEmit = now
           this.store.jobs.progress(row.id, done, total, message)
           emit('running', message)

@@ -160,7 +160,8 @@ function supervise(ctx: BackendContext, runId: number, config: unknown, resume: 
           return
         }
         case 'warmup':
-          h.progress(0, total, warmupMessage(m.progress))
+          // The first report, the last one and a cached base say what the run does next: never dropped.
+          h.progress(0, total, warmupMessage(m.progress), m.progress.cached || m.progress.step === 0 || m.progress.step === m.progress.steps)
           return
         case 'step': {
           persistStep(ctx, runId, m.event)
