@@ -79,6 +79,23 @@ describe.skipIf(!hasChromium || !hasBuild)('import dialog in Chromium', () => {
     expect(acc.last).toEqual(want)
   })
 
+  it('one run per entry of records holding several models\' answers', async () => {
+    const file = join(tmp.dir, 'models.json')
+    const recs = [0, 1, 2, 3, 4].map((i) => ({ question: `Q${i}?`, small: { solution: `s${i}`, is_correct: i < 1 }, large: { solution: `l${i}`, is_correct: i < 4 } }))
+    writeFileSync(file, JSON.stringify(recs))
+    await page.getByTestId('import-paths').fill(file)
+    await page.getByTestId('import-each').fill('small, large')
+    await page.getByTestId('import-start').click()
+    await page.getByTestId('import-summary').filter({ hasText: 'Imported 5 rollouts over 1 steps' }).waitFor()
+    expect(await page.getByTestId('import-also').textContent()).toMatch(/Also importing run \d+ 'models · large'/)
+    await page.getByTestId('import-each').fill('')
+    const runs = await apiCall<{ id: number; name: string }[]>(served, 'runs/list', {})
+    for (const [name, want] of [['models · small', 1 / 5], ['models · large', 4 / 5]] as const) {
+      const run = runs.find((r) => r.name === name)!
+      await expect.poll(async () => (await apiCall<{ series: { last: number[] }[] }>(served, 'metrics/series', { runIds: [run.id], keys: ['accuracy'] })).series[0]?.last[0]).toBe(want)
+    }
+  })
+
   it('an import that stores nothing shows its reason and leaves no run', async () => {
     const bad = join(tmp.dir, 'nothing.jsonl')
     writeFileSync(bad, JSON.stringify({ prompt: 'p', score: 1 }) + '\n')
