@@ -1,6 +1,8 @@
 // `npm run bench:ui`: Compare view with 8 runs × 6 metrics × 20,000 steps, driven in Chromium against
-// the real `hicra serve`. Prints the time from request to rendered charts (ECharts' `finished`),
-// per zoom re-query, and the same `metrics/series` queries timed bare over HTTP as the reference.
+// the real `hicra serve`. Prints the time from request to rendered charts (ECharts' `finished`) for
+// opening the view, for adding one metric to it and per zoom re-query, with the API requests each
+// took, beside the same queries timed bare over HTTP as the reference, and beside the figures this
+// benchmark measured before Compare fetched through one `metrics/batch` request.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,6 +17,12 @@ const RUNS = 8
 const STEPS = 20_000
 const METRICS = ['accuracy', 'length', 'token_entropy_planning', 'token_entropy_execution', 'semantic_entropy', 'loss']
 const REPEATS = 3
+/**
+ * Measured by this benchmark on the tree before the batch verb (5718557: one metrics/series request
+ * per panel and per Δ-table cell), back to back with the new code on the same shared 2-core machine
+ * (load average 17, 2026-12-01 11:03); at load 1.1 that tree opened the view in 1426 ms.
+ */
+const EARLIER = { open: 5104, add: 2595, zoom: 820, when: 'tree 5718557 (214 metrics requests to open, 15 to add a metric), load average 17, 2026-12-01; at load 1.1 it opened in 1426 ms' }
 
 if (!existsSync(CHROMIUM)) { console.error(`bench:ui needs Chromium at ${CHROMIUM} (apt-get install chromium)`); process.exit(1) }
 if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) { console.error('bench:ui needs the built app: run `npx electron-vite build` first'); process.exit(1) }
@@ -69,6 +77,8 @@ try {
   const page = await browser.newPage({ viewport: { width: 1600, height: 1400 } })
   page.on('pageerror', (e) => console.error('page error:', e.message))
   await page.addInitScript("localStorage.setItem('hicra.exposeCharts', '1')")
+  let metricRequests = 0
+  page.on('request', (r) => { if (/\/api\/metrics\//.test(r.url())) metricRequests++ })
   await page.goto(url)
   await page.waitForSelector('[data-testid="nav-compare"]')
   const hash = `#/compare?runs=${runIds.join(',')}&metrics=${METRICS.join(',')}&baseline=${runIds[0]}`
@@ -81,6 +91,7 @@ try {
   const takeTimings = (p: Page) => p.evaluate(() => { const w = globalThis as unknown as Win; const t = w.__chartTimings ?? []; w.__chartTimings = []; return t }) as Promise<Timing[]>
 
   const open: number[] = []
+  const openRequests: number[] = []
   const openQuery: number[] = []
   const openDraw: number[] = []
   let points = 0
@@ -89,10 +100,12 @@ try {
     await page.evaluate(() => { (globalThis as unknown as Win).location.hash = '#/runs' })
     await page.waitForSelector('[data-testid="runs-table"]')
     await takeTimings(page)
+    metricRequests = 0
     t = performance.now()
     await page.evaluate((h) => { (globalThis as unknown as Win).location.hash = h }, hash)
     await waitTimings('initial', METRICS.length)
     open.push(performance.now() - t)
+    openRequests.push(metricRequests)
     const ts = (await takeTimings(page)).filter((x) => x.reason === 'initial')
     if (process.env.BENCH_DEBUG) console.log('open', JSON.stringify(ts.map((x) => [x.testid, Math.round(x.queryMs), Math.round(x.totalMs), x.points])))
     openQuery.push(Math.max(...ts.map((x) => x.queryMs)))
@@ -102,7 +115,34 @@ try {
   }
   await page.waitForSelector('[data-testid="delta-row-' + runIds[RUNS - 1] + '"]')
 
-  // 4. Zoom: one dataZoom on the first panel; the linked panels follow and all six re-query.
+  // 4a. Add a metric: the view open with five panels, tick the sixth; only its series are queried.
+  const added = METRICS[METRICS.length - 1]!
+  const five = `#/compare?runs=${runIds.join(',')}&metrics=${METRICS.slice(0, -1).join(',')}&baseline=${runIds[0]}`
+  const add: number[] = []
+  const addTable: number[] = []
+  const addRequests: number[] = []
+  for (let i = 0; i < REPEATS; i++) {
+    await page.evaluate(() => { (globalThis as unknown as Win).location.hash = '#/runs' })
+    await page.waitForSelector('[data-testid="runs-table"]')
+    await takeTimings(page)
+    await page.evaluate((h) => { (globalThis as unknown as Win).location.hash = h }, five)
+    await waitTimings('initial', METRICS.length - 1)
+    await page.waitForSelector(`[data-testid="pick-metric-${added}"]`)
+    // Let the table's own work (its last-N tails) settle before the click.
+    await page.waitForTimeout(300)
+    await takeTimings(page)
+    metricRequests = 0
+    t = performance.now()
+    await page.click(`[data-testid="pick-metric-${added}"]`)
+    await page.waitForFunction((id) => ((globalThis as unknown as Win).__chartTimings ?? []).some((x) => x.testid === id), `compare-${added}`, { timeout: 60_000, polling: 5 })
+    add.push(performance.now() - t)
+    await page.waitForFunction((id) => { const d = (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document
+      return (d.querySelector(`[data-testid="cell-${id}"] .v`)?.textContent ?? '–') !== '–' }, `${runIds[RUNS - 1]}-${added}-mean`, { timeout: 60_000, polling: 5 })
+    addTable.push(performance.now() - t)
+    addRequests.push(metricRequests)
+  }
+
+  // 4b. Zoom: one dataZoom on the first panel; the linked panels follow and all six re-query.
   const zoom: number[] = []
   const zoomTotal: number[] = []
   for (const [start, end] of [[40, 60], [45, 50], [10, 90], [47, 48], [0, 30]] as const) {
@@ -119,16 +159,28 @@ try {
   await browser.close()
 
   // 5. Reference: the very queries the six panels sent, bare over HTTP (no browser, no drawing).
-  const series = async (body: unknown) => {
-    const res = await fetch(`${origin}/api/metrics/series`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
+  const series = async (body: unknown, verb = 'series') => {
+    const res = await fetch(`${origin}/api/metrics/${verb}`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) })
     const json = (await res.json()) as { ok: boolean }
     if (!json.ok) throw new Error(JSON.stringify(json))
   }
   const bare: number[] = []
   for (let i = 0; i < REPEATS; i++) {
     t = performance.now()
-    await Promise.all(METRICS.map((k) => series({ runIds, keys: [k], maxPoints: budget })))
+    await series({ queries: METRICS.map((k) => ({ runIds, keys: [k], maxPoints: budget, tail: 10 })) }, 'batch')
     bare.push(performance.now() - t)
+  }
+  const barePerPanel: number[] = []
+  for (let i = 0; i < REPEATS; i++) {
+    t = performance.now()
+    await Promise.all(METRICS.map((k) => series({ runIds, keys: [k], maxPoints: budget })))
+    barePerPanel.push(performance.now() - t)
+  }
+  const bareAdd: number[] = []
+  for (let i = 0; i < REPEATS; i++) {
+    t = performance.now()
+    await series({ queries: [{ runIds, keys: [added], maxPoints: budget, tail: 10 }] }, 'batch')
+    bareAdd.push(performance.now() - t)
   }
   const bareZoom: number[] = []
   for (let i = 0; i < REPEATS; i++) {
@@ -139,9 +191,14 @@ try {
 
 
   console.log(`\nCompare view, ${RUNS} runs × ${METRICS.length} panels (${points.toLocaleString('en')} drawn points incl. min/max bands; ${budget} buckets per series), Chromium headless, median of ${REPEATS}:`)
-  console.log(`  open: request → all panels rendered      ${ms(median(open))}  (slowest panel: query ${ms(median(openQuery))}, drawing ${ms(median(openDraw))})`)
-  console.log(`  reference: the same 6 queries bare HTTP   ${ms(median(bare))}   → UI/bare ratio ${(median(open) / median(bare)).toFixed(2)}`)
-  console.log(`  zoom re-query → rendered (all 6 panels)   median ${ms(median(zoom))}, max ${ms(Math.max(...zoom))} over ${zoom.length} zooms` +
+  const was = (x: number) => (x > 0 ? `  (earlier: ${ms(x)})` : '')
+  console.log(`  open: request → all panels rendered      ${ms(median(open))}${was(EARLIER.open)}  (slowest panel: query ${ms(median(openQuery))}, drawing ${ms(median(openDraw))}; ${median(openRequests)} metrics requests)`)
+  console.log(`  reference: the 6 queries as one metrics/batch, bare HTTP   ${ms(median(bare))}   → UI/bare ratio ${(median(open) / median(bare)).toFixed(2)}`)
+  console.log(`  reference: the 6 queries as 6 metrics/series, bare HTTP    ${ms(median(barePerPanel))}`)
+  console.log(`  add a metric (${added}) → its panel rendered   ${ms(median(add))}${was(EARLIER.add)}  (Δ table column filled: ${ms(median(addTable))}; ${median(addRequests)} metrics request${median(addRequests) === 1 ? '' : 's'})`)
+  console.log(`  reference: that metric's batch bare HTTP  ${ms(median(bareAdd))}   → UI/bare ratio ${(median(add) / median(bareAdd)).toFixed(2)}`)
+  console.log(`  earlier figures: ${EARLIER.when}`)
+  console.log(`  zoom re-query → rendered (all 6 panels)   median ${ms(median(zoom))}${was(EARLIER.zoom)}, max ${ms(Math.max(...zoom))} over ${zoom.length} zooms` +
     `; with the 200 ms debounce: ${ms(median(zoomTotal))}`)
   console.log(`  reference: 6 zoomed queries bare HTTP     ${ms(median(bareZoom))}   → UI/bare ratio ${(median(zoom) / median(bareZoom)).toFixed(2)}`)
 } finally {
