@@ -2,8 +2,9 @@
 // vocab 64, batch 32×64 tokens, Adam) on tfjs against PyTorch CPU on the same shape, timed in the
 // same run; then rollout sampling tokens/s with and without the KV cache against PyTorch.
 // Then the first-run figures of each task's default config (bench/taskSpeed.ts).
+// Then the same step and sampling on webgpu (bench/trainStep.ts), beside wasm and PyTorch.
 // Options: --backend wasm|cpu|tensorflow|tensorflow-gpu (default wasm), --steps N, --no-torch,
-// --no-tasks, --task NAME (only that task's first-run figures).
+// --no-tasks, --task NAME (only that task's first-run figures), --no-webgpu.
 import { execFileSync } from 'node:child_process'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +17,7 @@ import { Rng } from '../src/engine/rng'
 import { sample } from '../src/engine/sampling'
 import { tf } from '../src/engine/tf'
 import { taskSpeed } from './taskSpeed'
+import { webgpuBeside, type Reference } from './webgpuBeside'
 
 const args = process.argv.slice(2)
 const opt = (name: string, d: string) => {
@@ -50,6 +52,9 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)]
 }
+
+// What main measured, for the webgpu figures printed beside it.
+const reference: Reference = { backend, tfjsStepS: null, tfjsSampleTokPerS: null, torchStepS: null, torchSampleTokPerS: null }
 
 async function main() {
   const info = await selectBackend(backend)
@@ -119,6 +124,8 @@ async function main() {
   const tokCache = await sampleRate(true)
   const tokNoCache = await sampleRate(false)
 
+  reference.tfjsStepS = tfjsStep
+  reference.tfjsSampleTokPerS = tokCache
   console.log(`tfjs backend ${info.name}: params ${policy.parameterCount}`)
   console.log(`  policy-gradient step (median of ${times.length}): ${tfjsStep.toFixed(3)} s`)
   console.log(`  sampling: ${tokCache.toFixed(0)} tokens/s with KV cache, ${tokNoCache.toFixed(0)} without`)
@@ -129,6 +136,8 @@ async function main() {
     return
   }
   torch.step_s = median(torchTimes)
+  reference.torchStepS = torch.step_s
+  reference.torchSampleTokPerS = torch.sample_tok_s_cache
   console.log(`PyTorch ${torch.torch} CPU (${torch.threads} thread(s)): params ${torch.params}`)
   console.log(`  policy-gradient step (median of ${torchTimes.length}): ${torch.step_s.toFixed(3)} s`)
   console.log(`  sampling: ${torch.sample_tok_s_cache.toFixed(0)} tokens/s with KV cache, ${torch.sample_tok_s_nocache.toFixed(0)} without`)
@@ -139,6 +148,7 @@ async function main() {
 }
 
 main()
+  .then(() => (args.includes('--no-webgpu') || backend === 'webgpu' ? undefined : webgpuBeside(SHAPE, reference)))
   .then(() => (args.includes('--no-tasks') ? undefined : taskSpeed(backend, args.includes('--task') ? opt('task', '') : undefined)))
   .catch((e) => {
     console.error(e instanceof Error ? e.message : e)

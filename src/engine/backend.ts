@@ -35,6 +35,9 @@ const ORDER: BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 
 const requireHere = createRequire(import.meta.url)
 
 let current: BackendInfo | null = null
+// Backends already started in this thread, by name: switching back must not start one again (for
+// webgpu that would drop the device and every tensor on it).
+const started = new Map<BackendName, BackendInfo>()
 
 // Backend packages handed in by a bundle that carries its own copy of tfjs (bench/gpu-bundle.mjs):
 // loaded by name they would bring a second tfjs-core, on which their kernels would be invisible.
@@ -89,7 +92,7 @@ async function startWebgpu(forced: boolean, opts: SelectOptions): Promise<Loaded
     return new mod.WebGPUBackend(device, found.raw.info)
   })
   if (!(await tf.setBackend('webgpu'))) throw new Error(`backend webgpu did not initialise on ${label}`)
-  const notes = [driverNote, found.adapter.software ? `${label} is a CPU emulator of a GPU: it trains correctly but slowly` : null]
+  const notes = [driverNote, found.adapter.software ? 'a software adapter, an emulator of a GPU on the CPU: it trains correctly but slowly' : null]
   return { tfName: 'webgpu', adapter: found.adapter, note: notes.filter(Boolean).join('; ') || null }
 }
 
@@ -126,6 +129,11 @@ async function tryBackend(name: BackendName, forced: boolean, opts: SelectOption
  */
 export async function selectBackend(choice: BackendChoice = 'auto', opts: SelectOptions = {}): Promise<BackendInfo> {
   if (current && !opts.fresh && (choice === 'auto' || choice === current.name)) return current
+  const again = choice !== 'auto' && !opts.fresh ? started.get(choice) : undefined
+  if (again && (await tf.setBackend(again.tfName))) {
+    current = again
+    return again
+  }
   const candidates = choice === 'auto' ? ORDER : [choice]
   const skipped: BackendInfo['skipped'] = []
   for (const name of candidates) {
@@ -133,6 +141,8 @@ export async function selectBackend(choice: BackendChoice = 'auto', opts: Select
       const loaded = await tryBackend(name, choice !== 'auto', opts)
       await tf.ready()
       current = { name, tfName: loaded.tfName, skipped, adapter: loaded.adapter ?? null, note: loaded.note ?? null }
+      // Asked for by name later, it was not chosen over anything.
+      started.set(name, { ...current, skipped: [] })
       return current
     } catch (e) {
       skipped.push({ name, reason: e instanceof Error ? e.message.split('\n')[0] : String(e) })

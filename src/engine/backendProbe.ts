@@ -50,7 +50,7 @@ export async function probeBackend(forced?: BackendName): Promise<BackendProbe> 
     const note = prepareVulkanDrivers(true)
     try {
       const adapter = await probeAdapter()
-      return { name: 'webgpu', adapter, skipped, note: adapter.software ? [note, `${adapterLabel(adapter)} is a CPU emulator of a GPU`].filter(Boolean).join('; ') : note }
+      return { name: 'webgpu', adapter, skipped, note: adapter.software ? [note, 'a software adapter, an emulator of a GPU on the CPU'].filter(Boolean).join('; ') : note }
     } catch (e) {
       return { name: 'webgpu', adapter: null, skipped, note: `webgpu will not start: ${(e as Error).message}` }
     }
