@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
 import { apiCall, hasBuild, hasChromium, launchChromium, projectRoot, startServe, type Served } from './browser'
@@ -279,6 +279,45 @@ describe.skipIf(!hasChromium || !hasBuild)('live workspace in Chromium', () => {
     await page.getByTestId('err-temperature').waitFor({ state: 'detached' })
     await page.screenshot({ path: join(artifacts, 'live-train-advanced.png'), fullPage: true })
     await page.getByTestId('train-advanced').locator('summary').click()
+  })
+
+  it('an imported run draws by its files\' times where they mean something, and turns the time axes off, saying why, where not', async () => {
+    const fixtures = join(projectRoot, 'tests', 'fixtures', 'import')
+    const copy = (name: string, times: number[], extra: string) => {
+      const dir = join(tmp.dir, name)
+      mkdirSync(dir, { recursive: true })
+      ;['1.jsonl', '2.jsonl'].forEach((f, i) => {
+        // A different last line per copy: the workspace would skip a file it already holds.
+        writeFileSync(join(dir, f), readFileSync(join(fixtures, 'verl', f), 'utf8') + extra)
+        utimesSync(join(dir, f), times[i]!, times[i]!)
+      })
+      return dir
+    }
+    const T = 1_750_000_000
+    const imported = async (dir: string, name: string) => {
+      const { runId } = await apiCall<{ runId: number }>(served, 'import/start', { paths: [dir], sg: join(fixtures, 'sg.json'), name })
+      for (let i = 0; i < 300 && (await apiCall<{ status: string }>(served, 'runs/get', { id: runId })).status !== 'imported'; i++) await page.waitForTimeout(100)
+      return runId
+    }
+    const timed = await imported(copy('timed', [T, T + 90], '\n'), 'timed import')
+    const flat = await imported(copy('flat', [T, T], '\n\n'), 'flat import')
+
+    await goto(`#/runs/${timed}`)
+    await page.getByTestId('run-title').filter({ hasText: 'timed import' }).waitFor()
+    expect(await page.getByTestId('time-note').count()).toBe(0)
+    await page.getByTestId('x-mode').selectOption('relative')
+    await waitDrawn('chart-accuracy-length', 'accuracy', (d) => d.length === 2 && d[0]![0] === 0 && d[1]![0] === 90)
+
+    await goto(`#/runs/${flat}`)
+    await page.getByTestId('run-title').filter({ hasText: 'flat import' }).waitFor()
+    expect(await page.getByTestId('time-note').textContent()).toMatch(/Time axes are off for this run: its 2 steps all carry the time they were imported/)
+    expect(await page.getByTestId('x-mode').locator('option[value="relative"]').isDisabled()).toBe(true)
+    expect(await page.getByTestId('x-mode').locator('option[value="wall"]').isDisabled()).toBe(true)
+    // Drawn by step although the shared setting says relative time.
+    await waitDrawn('chart-accuracy-length', 'accuracy', (d) => d.length === 2 && d[0]![0] === 1 && d[1]![0] === 2)
+    await goto(`#/runs/${timed}`)
+    await page.getByTestId('run-title').filter({ hasText: 'timed import' }).waitFor()
+    await page.getByTestId('x-mode').selectOption('step')
   })
 
   it('the browser console stayed free of errors', () => {
