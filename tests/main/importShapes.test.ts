@@ -279,3 +279,18 @@ describe('import: a step split by a kept field', () => {
     expect(msg.message).toMatch(/--split no_such_field: no rollout has a field "no_such_field"/)
   })
 })
+
+describe('import: a verl folder with JSON files beside it', () => {
+  it('is still verl: the file that holds no rollouts is left out, the config kept', async () => {
+    const dir = join(t.dir, 'verl-json')
+    mkdirSync(dir)
+    writeFileSync(join(dir, '1.jsonl'), JSON.stringify({ input: 'p', output: 'o', score: 1, step: 1 }) + '\n')
+    writeFileSync(join(dir, '2.jsonl'), JSON.stringify({ input: 'p', output: 'o2', score: 0, step: 2 }) + '\n')
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify({ experiment: 'x', steps: 2 }))
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ lr: 1e-6 }))
+    const s = await importAll({ paths: [dir] })
+    expect(s).toMatchObject({ format: 'verl', rollouts: 2, steps: 2 })
+    expect(s.notes).toEqual(expect.arrayContaining(["kept config.json as the run's config"]))
+    expect(s.notes.join('\n')).toMatch(/left out meta\.json: its records hold no rollouts/)
+  })
+})

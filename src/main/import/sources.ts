@@ -286,12 +286,13 @@ export async function listSources(paths: readonly string[], format: ImportFormat
     cands.push({ ...f, container, shape: smp.shape, rec })
   }
   // Beside rollouts, a file whose records hold none (a summary, the problem list) is left out.
-  const verlFolder = fromFolder && cands.length > 0 && cands.every((f) => VERL_NAME.test(basename(f.path)))
+  // (A verl folder's <step>.jsonl files are always rollouts: a bad first line does not leave one out.)
   const kept = cands.filter((f) => {
-    if (!f.inFolder || verlFolder || f.rec === null || nestedField(f.rec, mapping) || hasResponse(f.rec, mapping)) return true
+    if (!f.inFolder || VERL_NAME.test(basename(f.path)) || f.rec === null || nestedField(f.rec, mapping) || hasResponse(f.rec, mapping)) return true
     notes.push(`left out ${shown(f)}: its records hold no rollouts (${f.shape === 'record' ? 'one JSON object' : 'fields ' + Object.keys(f.rec).slice(0, 6).join(', ')})`)
     return false
   })
+  const verlFolder = fromFolder && kept.length > 0 && kept.every((f) => VERL_NAME.test(basename(f.path)))
   const sideList = [...sides.values()]
   for (const g of sideList) {
     notes.push(`${g.shown.join(', ')}: ${g.files.length > 1 ? 'answers of the start and final models' : 'another model\'s answers'} beside the checkpoints, ` +
