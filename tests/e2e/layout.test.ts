@@ -87,6 +87,13 @@ describe.skipIf(!hasChromium || !hasBuild)('layout at 1024×700 in Chromium', ()
       then: async () => { await page.locator('[data-testid^="rollout-row-"]').nth(1).click(); await page.waitForTimeout(500) } },
     { name: 'compare', hash: () => `#/compare?runs=${runIds.join(',')}&metrics=accuracy,length,a_very_long_metric_name_logged_by_some_trainer_2&group=config&baseline=${runIds[0]}`, ready: '[data-testid="delta-table"]' },
     { name: 'grams', hash: () => '#/grams', ready: '[data-testid="sg-editor"] [data-testid="sg-row-0"]' },
+    // The coverage preview: sample responses (with a 400-character word) highlighted, per-step tables.
+    { name: 'grams-coverage', hash: () => '#/grams', ready: '[data-testid="sg-editor"] [data-testid="sg-row-0"]',
+      then: async () => {
+        await page.getByTestId(`sg-run-${importRun}`).check()
+        await page.getByTestId('sg-tab-coverage').click()
+        await page.waitForTimeout(1500)
+      } },
     { name: 'errors', hash: () => `#/errors?run=${importRun}`, ready: '[data-testid="label-queue"]' },
     { name: 'train', hash: () => '#/train', ready: 'form' },
     { name: 'settings', hash: () => '#/settings', ready: 'main' }
