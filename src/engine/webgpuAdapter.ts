@@ -77,13 +77,20 @@ export function vulkanLoaderFound(): boolean {
  * worker thread's `process.env` (a copy) does not reach: the thread that starts a training worker
  * calls this first (workerHost.ts). Returns a note when it set the variable.
  */
+// Marks VK_ICD_FILENAMES as ours (SwiftShader chosen here), so a worker can still say so.
+const SET_BY_US = 'HICRA_VK_ICD_SET'
+
 export function prepareVulkanDrivers(forcedWebgpu: boolean): string | null {
   if (!forcedWebgpu || process.platform !== 'linux') return null
+  const note = `no Vulkan driver is installed: using chromium's SwiftShader (${SWIFTSHADER_ICD})`
+  // Set by this function earlier, in this thread or the one that started this worker.
+  if (process.env[SET_BY_US] === SWIFTSHADER_ICD && process.env.VK_ICD_FILENAMES === SWIFTSHADER_ICD) return note
   if (configuredVulkanDrivers().length > 0) return null
   if (!existsSync(SWIFTSHADER_ICD)) return null
   if (!isMainThread) return null
   process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD
-  return `no Vulkan driver is installed: using chromium's SwiftShader (${SWIFTSHADER_ICD})`
+  process.env[SET_BY_US] = SWIFTSHADER_ICD
+  return note
 }
 
 async function loadDawn(): Promise<DawnModule> {
