@@ -74,6 +74,15 @@ describe.skipIf(!hasChromium || !hasBuild)('Compare and the runs list in Chromiu
     expect(await page.getByTestId('metric-section-speed').textContent()).toContain('step_time_s')
   })
 
+  it('runs ticked in an empty Compare get the paper\'s panels too', async () => {
+    await goto('#/compare')
+    await page.getByTestId(`pick-run-${runA}`).check()
+    await page.waitForFunction(() => (globalThis as unknown as Win).location.hash.includes('metrics='))
+    await page.locator('[data-testid="compare-accuracy"][data-has-data="1"]').waitFor()
+    await page.getByTestId(`pick-run-${runB}`).check()
+    await page.getByTestId(`delta-row-${runB}`).waitFor()
+  })
+
   it('searches metrics by text or by regular expression', async () => {
     await page.getByTestId('metric-filter').fill('entropy')
     expect(await page.locator('[data-testid^="pick-metric-"]').count()).toBe(3)
