@@ -220,6 +220,22 @@ describe('train form', () => {
     expect(v.config).toEqual(parseTrainConfig(formToConfig({ ...f, modelSize: 'tiny', steps: 3, warmupSteps: 0, evalEvery: 0 })))
     expect(v.config!.model).toMatchObject({ layers: 1, dModel: 64, heads: 4 })
   })
+  it('takes the task\'s own defaults when the task changes, keeping what the user edited', async () => {
+    const { defaultForm, validateTrainForm, withTask } = await import('../../src/renderer/src/lib/trainForm')
+    const { parseTrainConfig } = await import('../../src/engine/config')
+    const engine = parseTrainConfig({ task: 'strategy' })
+    const f = withTask(defaultForm(), 'strategy')
+    // The form sends model, batch and warm-up explicitly: they must be strategy's, not route's.
+    const v = validateTrainForm(f)
+    expect(v.errors).toEqual({})
+    expect(v.config!.model).toEqual(engine.model)
+    expect(v.config!.warmup).toEqual(engine.warmup)
+    expect(v.config!.batchPrompts).toBe(engine.batchPrompts)
+    const edited = withTask({ ...defaultForm(), warmupSteps: 7 }, 'strategy')
+    expect(edited.warmupSteps).toBe(7)
+    expect(edited.modelSize).toBe('compact')
+    expect(withTask(f, 'route')).toMatchObject({ modelSize: 'small', warmupSteps: defaultForm('route').warmupSteps })
+  })
   it('names the form field of each problem, as the engine would refuse it', async () => {
     const { defaultForm, validateTrainForm } = await import('../../src/renderer/src/lib/trainForm')
     const { parseTrainConfig } = await import('../../src/engine/config')

@@ -9,6 +9,7 @@ export { ALGOS, BACKENDS, TASKS }
 /** Model sizes offered by the form: layers × width × heads of the policy transformer. */
 export const MODEL_SIZES = {
   tiny: { layers: 1, dModel: 64, heads: 4 },
+  compact: { layers: 2, dModel: 64, heads: 4 },
   small: { layers: 2, dModel: 128, heads: 4 },
   medium: { layers: 4, dModel: 256, heads: 8 },
   large: { layers: 6, dModel: 512, heads: 8 }
@@ -47,9 +48,9 @@ export interface TrainForm {
   warmupBatch: number
 }
 
-/** The form's starting values: the engine's own defaults. */
-export function defaultForm(): TrainForm {
-  const d = TrainConfigSchema.parse({})
+/** The form's starting values: the engine's own defaults for `task` (its per-task defaults included). */
+export function defaultForm(task?: (typeof TASKS)[number]): TrainForm {
+  const d = TrainConfigSchema.parse(task ? { task } : {})
   const size = (Object.keys(MODEL_SIZES) as ModelSize[]).find((k) =>
     MODEL_SIZES[k].layers === d.model.layers && MODEL_SIZES[k].dModel === d.model.dModel && MODEL_SIZES[k].heads === d.model.heads) ?? 'small'
   return {
@@ -58,6 +59,22 @@ export function defaultForm(): TrainForm {
     lr: d.lr, temperature: d.temperature, clipLow: d.clipLow, clipHigh: d.clipHigh, betaEnt: d.betaEnt,
     warmupLr: d.warmup.lr, warmupBatch: d.warmup.batchSize
   }
+}
+
+/** The fields whose defaults differ by task (engine TASK_DEFAULTS): the form sends them explicitly. */
+const TASK_DEPENDENT = ['modelSize', 'batchPrompts', 'warmupSteps', 'warmupLr', 'warmupBatch'] as const
+
+/**
+ * The form after its task changed to `task`: each task-dependent field the user left at the old
+ * task's default takes the new task's default, and an edited one stays as the user set it. Without
+ * this the form, which always sends these fields, would override `strategy`'s smaller defaults.
+ */
+export function withTask(f: TrainForm, task: (typeof TASKS)[number]): TrainForm {
+  const before = defaultForm(f.task)
+  const after = defaultForm(task)
+  const next: TrainForm = { ...f, task }
+  for (const key of TASK_DEPENDENT) if (f[key] === before[key]) (next as unknown as Record<string, unknown>)[key] = after[key]
+  return next
 }
 
 export function formToConfig(f: TrainForm): TrainConfigInput {
