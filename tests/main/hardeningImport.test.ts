@@ -144,6 +144,37 @@ describe('import: the line cap', () => {
   })
 })
 
+describe('import: the cap on one record of a JSON document', () => {
+  it('a record over --max-line-mb in a JSON array is a bad line with its line; the records around it are imported', async () => {
+    const dir = join(t.dir, 'longjson')
+    mkdirSync(dir)
+    const rec = (o: string) => JSON.stringify({ input: 'pj', output: o, score: 1 })
+    writeFileSync(join(dir, 'arr.json'), '[\n' + [rec('one a b'), rec('x'.repeat(3 << 20)), rec('three c d')].join(',\n') + '\n]\n')
+    const s = await importAll({ paths: [join(dir, 'arr.json')], sg: SG, maxLineMb: 1 })
+    expect(s.rollouts).toBe(2)
+    expect(s.bad.map((b) => `${b.file}:${b.line}:${b.kind}`)).toEqual(['arr.json:3:line too long'])
+    expect(s.bad[0]!.message).toMatch(/record holds 3\.0 MB, over the 1\.0 MB a record may hold/)
+  })
+
+  it('one huge record is never held whole: the splitter keeps memory bounded', async () => {
+    const { readJsonElements } = await import('../../src/main/import/jsonElements')
+    const p = join(t.dir, 'huge.json')
+    writeFileSync(p, '[{"output": "' + 'a'.repeat(48 << 20) + '"}, {"output": "small"}]')
+    const base = process.memoryUsage().arrayBuffers
+    let peak = 0
+    const texts: string[] = []
+    const over: { line: number; bytes: number }[] = []
+    for await (const c of readJsonElements(p, { maxElementBytes: 1 << 20 })) {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - base)
+      texts.push(...c.texts)
+      over.push(...(c.overlong ?? []))
+    }
+    expect(texts).toEqual(['{"output": "small"}'])
+    expect(over).toEqual([{ line: 1, bytes: (48 << 20) + 14 }])
+    expect(peak).toBeLessThan(16 << 20)
+  })
+})
+
 describe('import: numbers, one rule for every field', () => {
   const ex = new RecordExtractor({})
   const one = (rec: unknown): RolloutRec | RecordError => {

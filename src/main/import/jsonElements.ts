@@ -21,6 +21,8 @@ export interface Elements {
   lines: number[]
   /** The element's key in an object keyed by problem id; null in an array. */
   keys: (string | null)[]
+  /** Elements over the size cap: left out unread (never held whole), with their line and size. */
+  overlong?: { line: number; bytes: number }[]
 }
 
 const enum M { Start, ArrayNext, ObjectNext, Key, Colon, ValueStart, Value, Done, Failed }
@@ -30,10 +32,14 @@ const enum K { Container, String, Scalar }
 class Capture {
   private buf = Buffer.alloc(0)
   private len = 0
+  /** Bytes of the current element, counted on past the cap (the cap keeps memory bounded, as for lines). */
+  private total = 0
+  constructor(private readonly max = Infinity) {}
   /** Where the element starts in the current block (0 once it continues from an earlier block), or -1. */
   start = -1
   begin(i: number): void {
     this.len = 0
+    this.total = 0
     this.start = i
   }
   /** At a block's end: keeps the part in this block; the element continues at the next one's start. */
@@ -42,7 +48,15 @@ class Capture {
     this.append(block, this.start, block.length)
     this.start = 0
   }
-  take(block: Buffer, end: number): string {
+  /** The element's text, or its size in bytes where it is over the cap (its bytes were not kept). */
+  take(block: Buffer, end: number): string | number {
+    if (this.total + (end - this.start) > this.max) {
+      const bytes = this.total + (end - this.start)
+      this.len = 0
+      this.total = 0
+      this.start = -1
+      return bytes
+    }
     let s: string
     if (this.len === 0) s = block.toString('utf8', this.start, end)
     else {
@@ -50,11 +64,17 @@ class Capture {
       s = this.buf.toString('utf8', 0, this.len)
     }
     this.len = 0
+    this.total = 0
     this.start = -1
     return s
   }
   private append(b: Buffer, from: number, to: number): void {
     const n = to - from
+    this.total += n
+    if (this.total > this.max) {
+      this.len = 0
+      return
+    }
     if (this.len + n > this.buf.length) {
       const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n, 1 << 16))
       this.buf.copy(bigger, 0, 0, this.len)
@@ -89,14 +109,18 @@ export class JsonSplitter {
   private afterElem = false
   private firstKey = true
   private key: string | null = null
-  private readonly elem = new Capture()
-  private readonly keyCap = new Capture()
+  private readonly elem: Capture
+  private readonly keyCap: Capture
   private bom = 0
   // The next backslash in the current block at or after the scan (-1: none; -2: not looked for):
   // looked up again only once passed, so many short strings cost one pass over the block.
   private bs = -2
 
-  constructor(private readonly isField: (key: string) => boolean = () => false) {}
+  /** `maxElementBytes`: the cap on one element (and one key), like the line cap of JSON Lines. */
+  constructor(private readonly isField: (key: string) => boolean = () => false, maxElementBytes = Infinity) {
+    this.elem = new Capture(maxElementBytes)
+    this.keyCap = new Capture(maxElementBytes)
+  }
 
   private fail(msg: string): void {
     this.error = `${msg} (line ${this.line})`
@@ -145,9 +169,13 @@ export class JsonSplitter {
   }
 
   private emit(b: Buffer, end: number, out: Elements): void {
-    out.texts.push(this.elem.take(b, end))
-    out.lines.push(this.elemLine)
-    out.keys.push(this.key)
+    const text = this.elem.take(b, end)
+    if (typeof text === 'number') (out.overlong ??= []).push({ line: this.elemLine, bytes: text })
+    else {
+      out.texts.push(text)
+      out.lines.push(this.elemLine)
+      out.keys.push(this.key)
+    }
     this.key = null
     this.afterElem = true
     this.mode = this.shape === 'array' ? M.ArrayNext : this.shape === 'object' ? M.ObjectNext : M.Done
@@ -215,6 +243,10 @@ export class JsonSplitter {
           i = this.scanString(b, i, n)
           if (this.inStr) break
           const text = this.keyCap.take(b, i)
+          if (typeof text === 'number') {
+            this.fail(`a key of ${text} bytes, over the cap on one element`)
+            break
+          }
           try {
             this.key = JSON.parse(text) as string
           } catch {
@@ -334,8 +366,8 @@ export interface ElementChunk extends Elements {
  * Streams a JSON document (plain or gzip) as chunks of its top-level elements, one chunk per block
  * read: the same constant memory as JSON Lines, whatever the document's size.
  */
-export async function* readJsonElements(path: string, opts: { chunkBytes?: number; signal?: AbortSignal; hash?: Hash; isField?: (key: string) => boolean } = {}): AsyncGenerator<ElementChunk> {
-  const sp = new JsonSplitter(opts.isField)
+export async function* readJsonElements(path: string, opts: { chunkBytes?: number; signal?: AbortSignal; hash?: Hash; isField?: (key: string) => boolean; maxElementBytes?: number } = {}): AsyncGenerator<ElementChunk> {
+  const sp = new JsonSplitter(opts.isField, opts.maxElementBytes)
   let done = 0
   for await (const b of readBlocks(path, opts)) {
     done = b.bytesDone

@@ -99,9 +99,16 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
     if (file.container === 'json') {
       // A JSON document, streamed element by element (jsonElements): each element is a record.
       if (opts.range) throw new Error(`${file.path}: a byte range of a JSON document cannot be read on its own`)
-      for await (const chunk of readJsonElements(file.path, { chunkBytes: opts.chunkBytes, signal: opts.signal, hash, isField })) {
+      const maxElementBytes = file.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+      for await (const chunk of readJsonElements(file.path, { chunkBytes: opts.chunkBytes, signal: opts.signal, hash, isField, maxElementBytes })) {
         const rows: Row[] = []
         const bad: BadLine[] = []
+        // A record over the cap is skipped like an overlong line: never held whole, named by its line.
+        for (const o of chunk.overlong ?? []) {
+          skipped++
+          bad.push({ file: name, line: o.line, kind: 'line too long', message: `the record holds ${megabytes(o.bytes)} MB, over the ` +
+            `${megabytes(maxElementBytes)} MB a record may hold: skipped (raise the cap with --max-line-mb)` })
+        }
         for (let i = 0; i < chunk.texts.length; i++) {
           lastLine = chunk.lines[i]!
           record(chunk.texts[i]!, chunk.lines[i]!, chunk.keys[i]!, rows, bad)
