@@ -10,13 +10,11 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Adam } from '../src/engine/adam'
 import { selectBackend, type BackendName } from '../src/engine/backend'
-import type { PackedBatch } from '../src/engine/batch'
 import { Policy } from '../src/engine/model'
-import { ppoLoss } from '../src/engine/objective'
 import { Rng } from '../src/engine/rng'
 import { sample } from '../src/engine/sampling'
-import { tf } from '../src/engine/tf'
 import { taskSpeed } from './taskSpeed'
+import { median, policyGradientStep } from './trainStep'
 import { webgpuBeside, type Reference } from './webgpuBeside'
 
 const args = process.argv.slice(2)
@@ -48,11 +46,6 @@ function runTorch(here: string, shape: Record<string, unknown>): TorchOut | null
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]
-}
-
 // What main measured, for the webgpu figures printed beside it.
 const reference: Reference = { backend, tfjsStepS: null, tfjsSampleTokPerS: null, torchStepS: null, torchSampleTokPerS: null }
 
@@ -62,29 +55,7 @@ async function main() {
   const adam = new Adam(policy.variables, { lr: 1e-4, beta1: 0.9, beta2: 0.999 })
   const rng = new Rng(0)
   const n = SHAPE.batch
-  const r = SHAPE.t - 1
-  // A batch of N sequences of T tokens: the loss covers every position after the first.
-  const batch: PackedBatch = {
-    n, l: SHAPE.t, r,
-    ids: Int32Array.from({ length: n * SHAPE.t }, () => rng.int(0, SHAPE.vocab - 1)),
-    targets: new Int32Array(0),
-    mask: new Float32Array(n * r).fill(1)
-  }
-  batch.targets = new Int32Array(n * r)
-  for (let i = 0; i < n; i++) batch.targets.set(batch.ids.subarray(i * SHAPE.t + 1, (i + 1) * SHAPE.t), i * r)
-  const oldLogprobs = new Float32Array(n * r).fill(-Math.log(SHAPE.vocab))
-  const advantages = new Float32Array(n * r)
-  for (let i = 0; i < n; i++) advantages.fill(rng.normal(), i * r, (i + 1) * r)
-  const step = async () => {
-    const { value, grads } = tf.variableGrads(
-      () => ppoLoss(policy, { batch, oldLogprobs, advantages, weights: batch.mask, clipLow: 0.2, clipHigh: 0.28, betaEnt: 0 }).loss,
-      policy.variables
-    )
-    await adam.apply(policy.variables.map((v) => grads[v.name]), 1)
-    await value.data()
-    value.dispose()
-    for (const g of Object.values(grads)) g.dispose()
-  }
+  const step = policyGradientStep(policy, adam, SHAPE, rng)
   await step()
   // The machine may be shared: alternate rounds of tfjs and PyTorch steps so that both sides see
   // the same load, and compare medians.

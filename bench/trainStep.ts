@@ -38,9 +38,39 @@ export interface Measured {
   sampleNew: number
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   return s[Math.floor(s.length / 2)]
+}
+
+/**
+ * The benchmarked policy-gradient step: a batch of `shape.batch` random sequences of T tokens (the
+ * loss covers every position after the first, one random advantage per sequence, drawn from `rng`),
+ * PPO loss, gradients and Adam. Returns the step; each call runs one and disposes its tensors.
+ */
+export function policyGradientStep(policy: Policy, adam: Adam, shape: Pick<Shape, 't' | 'vocab' | 'batch'>, rng: Rng): () => Promise<void> {
+  const n = shape.batch
+  const r = shape.t - 1
+  const batch: PackedBatch = {
+    n, l: shape.t, r,
+    ids: Int32Array.from({ length: n * shape.t }, () => rng.int(0, shape.vocab - 1)),
+    targets: new Int32Array(n * r),
+    mask: new Float32Array(n * r).fill(1)
+  }
+  for (let i = 0; i < n; i++) batch.targets.set(batch.ids.subarray(i * shape.t + 1, (i + 1) * shape.t), i * r)
+  const oldLogprobs = new Float32Array(n * r).fill(-Math.log(shape.vocab))
+  const advantages = new Float32Array(n * r)
+  for (let i = 0; i < n; i++) advantages.fill(rng.normal(), i * r, (i + 1) * r)
+  return async () => {
+    const { value, grads } = tf.variableGrads(
+      () => ppoLoss(policy, { batch, oldLogprobs, advantages, weights: batch.mask, clipLow: 0.2, clipHigh: 0.28, betaEnt: 0 }).loss,
+      policy.variables
+    )
+    await adam.apply(policy.variables.map((v) => grads[v.name]), 1)
+    await value.data()
+    value.dispose()
+    for (const g of Object.values(grads)) g.dispose()
+  }
 }
 
 /**
@@ -60,27 +90,7 @@ export async function measureBackend(
   try {
     const rng = new Rng(0)
     const n = shape.batch
-    const r = shape.t - 1
-    const batch: PackedBatch = {
-      n, l: shape.t, r,
-      ids: Int32Array.from({ length: n * shape.t }, () => rng.int(0, shape.vocab - 1)),
-      targets: new Int32Array(n * r),
-      mask: new Float32Array(n * r).fill(1)
-    }
-    for (let i = 0; i < n; i++) batch.targets.set(batch.ids.subarray(i * shape.t + 1, (i + 1) * shape.t), i * r)
-    const oldLogprobs = new Float32Array(n * r).fill(-Math.log(shape.vocab))
-    const advantages = new Float32Array(n * r)
-    for (let i = 0; i < n; i++) advantages.fill(rng.normal(), i * r, (i + 1) * r)
-    const step = async () => {
-      const { value, grads } = tf.variableGrads(
-        () => ppoLoss(policy, { batch, oldLogprobs, advantages, weights: batch.mask, clipLow: 0.2, clipHigh: 0.28, betaEnt: 0 }).loss,
-        policy.variables
-      )
-      await adam.apply(policy.variables.map((v) => grads[v.name]), 1)
-      await value.data()
-      value.dispose()
-      for (const g of Object.values(grads)) g.dispose()
-    }
+    const step = policyGradientStep(policy, adam, shape, rng)
     // An emulator takes minutes a step: there the first step is timed too (shader compilation included).
     if (opts.untimedFirst ?? true) await step()
     const stepTimes: number[] = []
@@ -98,7 +108,7 @@ export async function measureBackend(
     const res = await sample(policy, prompts, o)
     const sampleTokPerS = res.generated / ((performance.now() - t0) / 1000)
     const stepS = median(stepTimes)
-    return { info, params: policy.parameterCount, stepTimes, stepS, trainTokPerS: (n * r) / stepS, sampleTokPerS, sampleNew }
+    return { info, params: policy.parameterCount, stepTimes, stepS, trainTokPerS: (n * (shape.t - 1)) / stepS, sampleTokPerS, sampleNew }
   } finally {
     adam.dispose()
     policy.dispose()
