@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { IntervalJson } from '../../shared/api/experiments'
+import { formatInterval } from '../../shared/api/experiments'
 import type { BackendContext } from '../context'
 import { armCurve } from './curves'
 import { loadExperimentData, type ExperimentData } from './data'
@@ -51,13 +51,6 @@ export const ENDPOINT_KEYS = ['token_entropy', 'token_entropy_execution', 'token
 
 const REPORT_KEYS = [...new Set([...FIGURES.map((f) => f.key), ...DYNAMICS_KEYS, ...ENDPOINT_KEYS, 'test_error_planning', 'test_error_calculation', 'test_error_format'])]
 
-const f3 = (x: number | null) => (x === null ? '–' : x.toFixed(3))
-const signed = (x: number | null) => (x === null ? '–' : (x >= 0 ? '+' : '') + x.toFixed(3))
-export function fmtInterval(i: IntervalJson | null, sign = false): string {
-  if (!i || i.mean === null) return '–'
-  const m = sign ? signed(i.mean) : f3(i.mean)
-  return i.lo === null || i.hi === null ? `${m} (n=${i.n})` : `${m} [${sign ? signed(i.lo) : f3(i.lo)}, ${sign ? signed(i.hi) : f3(i.hi)}]`
-}
 const dur = (s: number | null) => (s === null ? '–' : s >= 3600 ? `${(s / 3600).toFixed(2)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`)
 
 export function reportData(ctx: BackendContext, id: number): ExperimentData {
@@ -99,8 +92,8 @@ export function reportMarkdown(data: ExperimentData, figures: readonly FigureDef
   lines.push('| arm | seeds | final test Pass@1 | Δ vs baseline (paired) | area under test curve | Δ area (paired) | final train accuracy | time per run | time, all runs |')
   lines.push('|---|---|---|---|---|---|---|---|---|')
   for (const a of stats.arms) {
-    lines.push(`| \`${a.arm}\` | ${a.completedSeeds.length}/${a.seeds.length} | ${fmtInterval(a.finalTestPass1)} | ${fmtInterval(a.deltaVsBaseline, true)} |` +
-      ` ${fmtInterval(a.testArea)} | ${fmtInterval(a.deltaAreaVsBaseline, true)} | ${fmtInterval(a.finalAccuracy)} | ${dur(a.meanRunSeconds)} | ${dur(a.totalSeconds)} |`)
+    lines.push(`| \`${a.arm}\` | ${a.completedSeeds.length}/${a.seeds.length} | ${formatInterval(a.finalTestPass1)} | ${formatInterval(a.deltaVsBaseline, true)} |` +
+      ` ${formatInterval(a.testArea)} | ${formatInterval(a.deltaAreaVsBaseline, true)} | ${formatInterval(a.finalAccuracy)} | ${dur(a.meanRunSeconds)} | ${dur(a.totalSeconds)} |`)
   }
   lines.push('', 'Time is the wall-clock time each run\'s worker was alive (warm-up included: the first run of a seed trains the base policy, later ones load it from the cache).', '')
   lines.push('## Dynamics', '')
@@ -112,14 +105,14 @@ export function reportMarkdown(data: ExperimentData, figures: readonly FigureDef
     for (const key of DYNAMICS_KEYS) {
       const m = movement(arm, key, w)
       if (m.start.n === 0) continue
-      lines.push(`| \`${arm.arm}\` | ${key} | ${fmtInterval(m.start)} | ${fmtInterval(m.third)} | ${fmtInterval(m.end)} | ${fmtInterval(m.early, true)} | ${fmtInterval(m.late, true)} | ${fmtInterval(m.earlyRel, true)} |`)
+      lines.push(`| \`${arm.arm}\` | ${key} | ${formatInterval(m.start)} | ${formatInterval(m.third)} | ${formatInterval(m.end)} | ${formatInterval(m.early, true)} | ${formatInterval(m.late, true)} | ${formatInterval(m.earlyRel, true)} |`)
     }
   }
   lines.push('', 'Correlation over steps (Pearson r per run, then the interval over seeds):', '')
   lines.push('| arm | r(semantic entropy, accuracy) | r(semantic entropy, test Pass@1) |')
   lines.push('|---|---|---|')
   for (const arm of data.arms) {
-    lines.push(`| \`${arm.arm}\` | ${fmtInterval(correlation(arm, 'semantic_entropy', 'accuracy'), true)} | ${fmtInterval(correlation(arm, 'semantic_entropy', TEST_KEY), true)} |`)
+    lines.push(`| \`${arm.arm}\` | ${formatInterval(correlation(arm, 'semantic_entropy', 'accuracy'), true)} | ${formatInterval(correlation(arm, 'semantic_entropy', TEST_KEY), true)} |`)
   }
   const base = data.arms.find((a) => a.arm === stats.baseline)
   if (base) {
@@ -128,7 +121,7 @@ export function reportMarkdown(data: ExperimentData, figures: readonly FigureDef
     lines.push(`|---|${ENDPOINT_KEYS.map(() => '---').join('|')}|`)
     for (const arm of data.arms) {
       if (arm === base) continue
-      lines.push(`| \`${arm.arm}\` | ${ENDPOINT_KEYS.map((k) => fmtInterval(pairedWindow(arm, base, k, w.end), true)).join(' | ')} |`)
+      lines.push(`| \`${arm.arm}\` | ${ENDPOINT_KEYS.map((k) => formatInterval(pairedWindow(arm, base, k, w.end), true)).join(' | ')} |`)
     }
   }
   lines.push('', '## Figures', '')

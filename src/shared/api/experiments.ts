@@ -45,6 +45,19 @@ export interface IntervalJson {
   hi: number | null
 }
 
+const fixed3 = (x: number, sign: boolean) => (sign && x >= 0 ? '+' : '') + x.toFixed(3)
+
+/**
+ * An interval as the report and the app both print it: `mean [lo, hi]` to three decimals (`sign`:
+ * with a + on non-negative values, for differences), `mean (n=N)` where there is no interval, `–`
+ * where there is no value.
+ */
+export function formatInterval(i: IntervalJson | null, sign = false): string {
+  if (!i || i.mean === null) return '–'
+  const m = fixed3(i.mean, sign)
+  return i.lo === null || i.hi === null ? `${m} (n=${i.n})` : `${m} [${fixed3(i.lo, sign)}, ${fixed3(i.hi, sign)}]`
+}
+
 /** One arm's figures across seeds (the report's Table 1 row). */
 export interface ArmStats {
   arm: string
