@@ -59,7 +59,6 @@ export class WorkspaceWatcher {
   private readonly lastStepStmt
   private readonly jobsStmt
   private readonly newStepsStmt
-  private readonly keysStmt
   private readonly valueStmt
   private readonly opts: Required<WatcherOptions>
 
@@ -72,12 +71,6 @@ export class WorkspaceWatcher {
     this.jobsStmt = db.prepare(`SELECT id, kind, status, run_id, done, total, unit, message, updated_at, owner_pid FROM jobs
       WHERE updated_at >= ? OR status IN ('queued', 'running', 'paused')`)
     this.newStepsStmt = db.prepare('SELECT step FROM run_steps WHERE run_id = ? AND step > ? ORDER BY step LIMIT ?').pluck()
-    this.keysStmt = db.prepare(`
-      WITH RECURSIVE k(key) AS (
-        SELECT min(key) FROM metrics WHERE run_id = @run
-        UNION ALL
-        SELECT (SELECT min(key) FROM metrics WHERE run_id = @run AND key > k.key) FROM k WHERE k.key IS NOT NULL)
-      SELECT key FROM k WHERE key IS NOT NULL`).pluck()
     this.valueStmt = db.prepare('SELECT value FROM metrics WHERE run_id = ? AND key = ? AND step = ?').pluck()
   }
 
@@ -159,7 +152,7 @@ export class WorkspaceWatcher {
     // The trainer's own event carries the step's metrics; so does this one, read back from the store.
     const step = steps[steps.length - 1]!
     const metrics: Record<string, number> = {}
-    for (const key of this.keysStmt.all({ run: runId }) as string[]) {
+    for (const key of this.store.runs.metricKeys(runId)) {
       const v = this.valueStmt.get(runId, key, step) as number | undefined
       if (v !== undefined) metrics[key] = v
     }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { z } from 'zod'
 import { jsonErrorOffset, lineColumn } from './jsonError'
+import { stableJson } from '../../shared/stableJson'
 import { ConfigError, parseTrainConfig, type TrainConfig } from '../../engine/config'
 
 // An experiment is a grid of training runs: arms (named config overrides) × every combination of
@@ -132,15 +133,6 @@ export function expandGrid(spec: ExperimentSpec): GridCell[] {
   return cells
 }
 
-/** JSON with object keys sorted: equal specs and configs give the same text whatever their key order. */
-export function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`
-  }
-  return JSON.stringify(v) ?? 'null'
-}
 
 /** Identifies a spec: running the same spec again continues the same experiment. */
 export function specHash(spec: ExperimentSpec): string {

@@ -1,6 +1,7 @@
 import type { MetricSeries } from '../../../shared/api/metrics'
 import { metricDirection } from '../../../shared/metricInfo'
 import { meanInterval } from '../../../core/stats'
+import { stableJson } from '../../../shared/stableJson'
 
 /**
  * Final value of a series and, where the metric has a direction (src/shared/metricInfo.ts), its
@@ -64,15 +65,7 @@ export function delta(value: number | null, baseline: number | null): number | n
   return value === null || baseline === null ? null : value - baseline
 }
 
-/** JSON with object keys sorted, so two equal configs give the same text whatever their key order. */
-export function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`
-  if (v && typeof v === 'object') {
-    const o = v as Record<string, unknown>
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`).join(',')}}`
-  }
-  return JSON.stringify(v) ?? 'null'
-}
+export { stableJson } from '../../../shared/stableJson'
 
 /** An explicit group (an experiment's arm): its name and its runs. */
 export interface Arm { label: string; runIds: number[] }
