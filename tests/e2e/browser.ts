@@ -44,6 +44,29 @@ export async function launchChromium(): Promise<Browser> {
   return browser
 }
 
+/**
+ * launchChromium with one page (options: its viewport, downloads) on which charts expose their
+ * ECharts instances to tests (the opt-in hicra.exposeCharts), opened at the served app.
+ */
+export async function openApp(s: Served, options: Parameters<Browser['newPage']>[0]): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium()
+  const page = await browser.newPage(options)
+  await page.addInitScript("localStorage.setItem('hicra.exposeCharts', '1')")
+  await page.goto(s.url)
+  return { browser, page }
+}
+
+/** Polls probe every 100 ms until it answers something truthy (returned), or throws after ms. */
+export async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = await probe()
+    if (v) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
 export interface Served {
   url: string
   token: string

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page, Request } from 'playwright-core'
-import { apiCall, consoleErrors, hasBuild, hasChromium, launchChromium, projectRoot, startServe, type Served } from './browser'
+import { apiCall, consoleErrors, hasBuild, hasChromium, openApp, projectRoot, startServe, type Served } from './browser'
 import { tempDir } from '../helpers/tmp'
 import { meanInterval } from '../../src/core/stats'
 import type { MetricSeries } from '../../src/shared/api/metrics'
@@ -52,10 +52,7 @@ describe.skipIf(!hasChromium || !hasBuild)('Compare and the runs list in Chromiu
     await apiCall(served, 'metrics/append', { runId: runB, points: points(1, 200) })
     await apiCall(served, 'metrics/append', { runId: runC, points: points(2, 180) })
     await apiCall(served, 'metrics/append', { runId: runShort, points: points(3, 6) })
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1400, height: 1300 } })
-    await page.addInitScript("localStorage.setItem('hicra.exposeCharts', '1')")
-    await page.goto(served.url)
+    ;({ browser, page } = await openApp(served, { viewport: { width: 1400, height: 1300 } }))
   })
   afterAll(async () => {
     await browser?.close()

@@ -4,7 +4,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { apiCall, consoleErrors, hasBuild, hasChromium, launchChromium, projectRoot, startServe, type Served } from './browser'
+import { apiCall, consoleErrors, hasBuild, hasChromium, openApp, projectRoot, startServe, until, type Served } from './browser'
 import { tempDir } from '../helpers/tmp'
 
 // Strategic Grams and Errors in Chromium against `hicra serve`, for what a researcher hit: unsaved
@@ -24,16 +24,6 @@ let runId: number
 const goto = (hash: string) => page.evaluate((h) => { (globalThis as unknown as { location: { hash: string } }).location.hash = h }, hash)
 const phrases = () => page.locator('input[aria-label="Phrase"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value))
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await probe()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 describe.skipIf(!hasChromium || !hasBuild)('Strategic Grams and Errors in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true })
@@ -44,10 +34,7 @@ describe.skipIf(!hasChromium || !hasBuild)('Strategic Grams and Errors in Chromi
     const started = await apiCall<{ runId: number }>(served, 'import/start', { paths: [fixture], format: 'jsonl', name: 'fixture run' })
     runId = started.runId
     await until('the import', async () => (await apiCall<{ status: string }>(served, 'runs/get', { id: runId })).status === 'imported')
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1300, height: 1000 } })
-    await page.addInitScript("localStorage.setItem('hicra.exposeCharts', '1')")
-    await page.goto(served.url)
+    ;({ browser, page } = await openApp(served, { viewport: { width: 1300, height: 1000 } }))
   })
   afterAll(async () => {
     await browser?.close()

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { apiCall, hasBuild, hasChromium, launchChromium, projectRoot, startServe, type Served } from './browser'
+import { apiCall, hasBuild, hasChromium, openApp, projectRoot, startServe, type Served } from './browser'
 import { tempDir } from '../helpers/tmp'
 
 // The Experiments view in Chromium against the real `hicra serve`: start the `smoke` preset, watch
@@ -19,11 +19,7 @@ describe.skipIf(!hasChromium || !hasBuild)('experiments in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(artifacts, { recursive: true })
     served = await startServe(join(tmp.dir, 'exp.db'))
-    browser = await launchChromium()
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    // Charts expose their ECharts instances to tests only on this opt-in.
-    await page.addInitScript("localStorage.setItem('hicra.exposeCharts', '1')")
-    await page.goto(served.url)
+    ;({ browser, page } = await openApp(served, { viewport: { width: 1280, height: 900 } }))
   })
   afterAll(async () => {
     await browser?.close()

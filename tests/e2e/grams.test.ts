@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { mkdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Browser, Page } from 'playwright-core'
-import { apiCall, hasBuild, hasChromium, launchChromium, projectRoot, startServe, type Served } from './browser'
+import { apiCall, hasBuild, hasChromium, launchChromium, projectRoot, startServe, until as waitFor, type Served } from './browser'
 import { tempDir } from '../helpers/tmp'
 
 // The Strategic Gram curation flow in a real browser against `hicra serve`: create a set, paste
@@ -15,16 +15,6 @@ let served: Served
 let browser: Browser
 let page: Page
 let runId: number
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined>, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = await probe()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
 
 describe.skipIf(!hasChromium || !hasBuild)('Strategic Gram curation in Chromium', () => {
   beforeAll(async () => {
