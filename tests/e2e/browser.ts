@@ -46,13 +46,17 @@ export async function launchChromium(): Promise<Browser> {
 
 /**
  * launchChromium with one page (options: its viewport, downloads) on which charts expose their
- * ECharts instances to tests (the opt-in hicra.exposeCharts), opened at the served app.
+ * ECharts instances to tests (the opt-in hicra.exposeCharts), opened at the served app and past its
+ * first navigation.
  */
 export async function openApp(s: Served, options: Parameters<Browser['newPage']>[0]): Promise<{ browser: Browser; page: Page }> {
   const browser = await launchChromium()
   const page = await browser.newPage(options)
   await page.addInitScript("localStorage.setItem('hicra.exposeCharts', '1')")
   await page.goto(s.url)
+  // The first navigation (/ → /runs, a lazily loaded view) must be over before a test sets the
+  // hash: under load a hash set while it was pending was overridden by it (seen in CI).
+  await page.locator('[data-testid="runs-search"], [data-testid="runs-empty"]').first().waitFor()
   return { browser, page }
 }
 
