@@ -211,8 +211,8 @@ describe.skipIf(!hasChromium || !hasBuild)('errors and rollout explorer in Chrom
     const strip = detail.getByTestId('entropy-strip')
     expect(Number(await strip.getAttribute('data-tokens'))).toBeGreaterThan(10)
     expect(await detail.getByTestId('planning-token').count()).toBeGreaterThan(3)
-    expect(await detail.getByTestId('share-step-hep').textContent()).toBe('37.5%')
-    expect(await detail.getByTestId('share-step-phe').textContent()).toBe('50.0%')
+    await expect.poll(() => detail.getByTestId('share-step-hep').textContent()).toBe('37.5%')
+    await expect.poll(() => detail.getByTestId('share-step-phe').textContent()).toBe('50.0%')
     // Some canvas pixels are drawn in the heat colours.
     const painted = await strip.evaluate((c: any) => {
       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data as Uint8ClampedArray
