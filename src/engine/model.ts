@@ -1,5 +1,5 @@
 import type { ModelConfig } from './config'
-import { bmm, embed, gelu, layerNorm, linear } from './ops'
+import { bmm, bmmT, channelProduct, embed, gelu, layerNorm, linear } from './ops'
 import { Rng } from './rng'
 import { tf, type Tensor, type Tensor2D, type Tensor3D, type Variable } from './tf'
 
@@ -48,6 +48,11 @@ export class Policy {
   private readonly lnfb: Variable
   private readonly head: Variable
   private readonly masks = new Map<number, Tensor>()
+  /**
+   * How a full pass lays out attention: `auto` takes the batch-last layout on wasm (faster there),
+   * `heads-first` always uses the KV cache's layout. Both give the same numbers; tests compare them.
+   */
+  attentionLayout: 'auto' | 'heads-first' = 'auto'
 
   constructor(shape: PolicyShape, seed: number) {
     this.shape = shape
@@ -135,6 +140,47 @@ export class Policy {
     return tf.transpose(tf.reshape(x, [n, heads, t, dh]), [0, 2, 1, 3]).reshape([n * t, dModel]) as Tensor2D
   }
 
+  /** Attention with heads split as [N·H, T, dh], the layout of the KV cache (decoding, prefill, other backends). */
+  private attendHeadsFirst(q: Tensor2D, k: Tensor2D, v: Tensor2D, n: number, t: number, l: number, scale: number,
+    opts: { cache?: KvCache; collect?: KvCache }): Tensor2D {
+    const qh = this.splitHeads(q, n, t)
+    let kh = this.splitHeads(k, n, t)
+    let vh = this.splitHeads(v, n, t)
+    if (opts.cache) {
+      const c = opts.cache
+      kh = tf.concat([c.k[l], kh], 1) as Tensor3D
+      vh = tf.concat([c.v[l], vh], 1) as Tensor3D
+      c.k[l] = kh
+      c.v[l] = vh
+    } else if (opts.collect) {
+      opts.collect.k[l] = kh
+      opts.collect.v[l] = vh
+    }
+    let scores = tf.mul(bmmT(qh, kh), scale) as Tensor3D
+    // A decoding step sees every cached position; a full pass masks the future.
+    if (!opts.cache || t > 1) scores = tf.add(scores, this.causalMask(t)) as Tensor3D
+    return this.mergeHeads(bmm(tf.softmax(scores) as Tensor3D, vh), n, t)
+  }
+
+  /**
+   * Causal attention of a full pass on wasm, in the depthwise convolution's batch-last layout
+   * (ops.ts, `channelProduct`): five transposes a layer instead of about ten. q, k, v [N·T, D] →
+   * the heads' outputs merged, [N·T, D]. The same numbers as the generic path below.
+   */
+  private attendBatchLast(q: Tensor2D, k: Tensor2D, v: Tensor2D, n: number, t: number, scale: number): Tensor2D {
+    const { heads, dModel } = this.shape
+    const dh = dModel / heads
+    const b = n * heads
+    const split = (x: Tensor2D, perm: number[], shape: [number, number, number]) => tf.reshape(tf.transpose(tf.reshape(x, [n, t, heads, dh]), perm), shape) as Tensor3D
+    const qx = split(q, [1, 3, 0, 2], [t, dh, b]) // [T, dh, B]
+    const kf = split(k, [3, 0, 2, 1], [dh, b, t]) // [dh, B, S]
+    const vf = split(v, [1, 0, 2, 3], [t, b, dh]) // [S, B, dh]
+    const scores = tf.add(tf.mul(channelProduct(qx, kf), scale), tf.reshape(this.causalMask(t), [t, 1, t])) // [T, B, S]
+    const probs = tf.transpose(tf.softmax(scores), [0, 2, 1]) as Tensor3D // [T, S, B]
+    const att = channelProduct(probs, vf) // [T, B, dh]
+    return tf.reshape(tf.transpose(tf.reshape(att, [t, n, heads, dh]), [1, 0, 2, 3]), [n * t, dModel]) as Tensor2D
+  }
+
   /**
    * Hidden states [N·T, D] of token ids [N, T] starting at position `pos0`. With `cache`, keys and
    * values of earlier positions are read from it and this call's are appended (decoding); with
@@ -156,24 +202,10 @@ export class Policy {
       const q = tf.add(linear(h, p.wq as Tensor2D), p.bq) as Tensor2D
       const k = tf.add(linear(h, p.wk as Tensor2D), p.bk) as Tensor2D
       const v = tf.add(linear(h, p.wv as Tensor2D), p.bv) as Tensor2D
-      const qh = this.splitHeads(q, n, t)
-      let kh = this.splitHeads(k, n, t)
-      let vh = this.splitHeads(v, n, t)
-      if (opts.cache) {
-        const c = opts.cache
-        kh = tf.concat([c.k[l], kh], 1) as Tensor3D
-        vh = tf.concat([c.v[l], vh], 1) as Tensor3D
-        c.k[l] = kh
-        c.v[l] = vh
-      } else if (opts.collect) {
-        opts.collect.k[l] = kh
-        opts.collect.v[l] = vh
-      }
-      let scores = tf.mul(bmm(qh, tf.transpose(kh, [0, 2, 1]) as Tensor3D), scale) as Tensor3D
-      // A decoding step sees every cached position; a full pass masks the future.
-      if (!opts.cache || t > 1) scores = tf.add(scores, this.causalMask(t)) as Tensor3D
-      const att = bmm(tf.softmax(scores) as Tensor3D, vh)
-      x = tf.add(x, tf.add(linear(this.mergeHeads(att, n, t), p.wo as Tensor2D), p.bo)) as Tensor2D
+      const att = opts.cache || opts.collect || t === 1 || this.attentionLayout === 'heads-first' || tf.getBackend() !== 'wasm'
+        ? this.attendHeadsFirst(q, k, v, n, t, l, scale, opts)
+        : this.attendBatchLast(q, k, v, n, t, scale)
+      x = tf.add(x, tf.add(linear(att, p.wo as Tensor2D), p.bo)) as Tensor2D
       const h2 = layerNorm(x, p.ln2g, p.ln2b)
       const ff = gelu(tf.add(linear(h2, p.w1 as Tensor2D), p.b1)) as Tensor2D
       x = tf.add(x, tf.add(linear(ff, p.w2 as Tensor2D), p.b2)) as Tensor2D

@@ -3,7 +3,7 @@ import { Adam } from '../../src/engine/adam'
 import { pack } from '../../src/engine/batch'
 import { Policy } from '../../src/engine/model'
 import { nllLoss, scoreBatch } from '../../src/engine/objective'
-import { layerNorm, linear, bmm } from '../../src/engine/ops'
+import { bmm, bmmT, channelProduct, layerNorm, linear } from '../../src/engine/ops'
 import { Rng } from '../../src/engine/rng'
 import { drawToken, sample } from '../../src/engine/sampling'
 import { createTask } from '../../src/engine/tasks'
@@ -38,6 +38,25 @@ describe('ops', () => {
     const [ga2, gb2] = tf.grads((a, b) => tf.sum(tf.mul(tf.matMul(a as never, b as never), probe3)))([a, b])
     close(ga1, ga2)
     close(gb1, gb2)
+    // A wide dy takes the (dyᵀ·x)ᵀ path for the weight gradient.
+    const xw = t([6, 2]), ww = t([2, 7]), probeW = t([6, 7])
+    const [gxw1, gww1] = tf.grads((x, w) => tf.sum(tf.mul(linear(x as never, w as never), probeW)))([xw, ww])
+    const [gxw2, gww2] = tf.grads((x, w) => tf.sum(tf.mul(tf.matMul(x as never, w as never), probeW)))([xw, ww])
+    close(gxw1, gxw2)
+    close(gww1, gww2)
+    // q·kᵀ and the batch-last product (a depthwise convolution on wasm) against plain matMul.
+    const kk = t([2, 5, 4])
+    const [gq1, gk1] = tf.grads((a, k) => tf.sum(tf.mul(bmmT(a as never, k as never), probe3)))([a, kk])
+    const [gq2, gk2] = tf.grads((a, k) => tf.sum(tf.mul(tf.matMul(a as never, k as never, false, true), probe3)))([a, kk])
+    close(gq1, gq2)
+    close(gk1, gk2)
+    const cx = t([3, 4, 2]), cf = t([4, 2, 5]), probeC = t([3, 2, 5])
+    const plainChannel = (x: Tensor, f: Tensor) => // [M, K, B]·[K, B, N] as a batched matMul over B
+      tf.transpose(tf.matMul(tf.transpose(x, [2, 0, 1]) as never, tf.transpose(f, [1, 0, 2]) as never), [1, 0, 2])
+    close(channelProduct(cx as never, cf as never), plainChannel(cx, cf))
+    const gc1 = tf.grads((x, f) => tf.sum(tf.mul(channelProduct(x as never, f as never), probeC)))([cx, cf])
+    const gc2 = tf.grads((x, f) => tf.sum(tf.mul(plainChannel(x, f), probeC)))([cx, cf])
+    gc1.forEach((v, i) => close(v, gc2[i]))
     const plainLn = (x: Tensor, g: Tensor, b: Tensor) => {
       const c = tf.sub(x, tf.mean(x, -1, true))
       return tf.add(tf.mul(tf.mul(c, tf.rsqrt(tf.add(tf.mean(tf.square(c), -1, true), 1e-5))), g), b)
@@ -80,6 +99,23 @@ describe('Policy', () => {
     const b = await sample(p, prompts, { ...opts, rng: new Rng(5), useCache: false })
     expect(a.responses).toEqual(b.responses)
     expect(a.generated).toBeGreaterThan(0)
+    p.dispose()
+  })
+
+  it('gives the same loss and gradients with attention batch-last (wasm) and heads-first', () => {
+    const p = new Policy({ ...tiny, vocab: 30 }, 5)
+    const r = new Rng(3)
+    // Weights far from the small initialisation, so that attention is not nearly uniform.
+    for (const v of p.variables) v.assign(tf.tensor(Float32Array.from({ length: v.size }, () => r.normal() * 0.5), v.shape))
+    const ids = Array.from({ length: 3 }, () => Array.from({ length: 9 }, () => r.int(1, 29)))
+    const b = pack(ids.map((x) => x.slice(0, 4)), ids.map((x) => x.slice(4)), 0)
+    const run = () => tf.variableGrads(() => nllLoss(p, b), p.variables)
+    const fast = run()
+    p.attentionLayout = 'heads-first'
+    const plain = run()
+    close(fast.value, plain.value, 1e-4)
+    for (const v of p.variables) close(fast.grads[v.name], plain.grads[v.name], 1e-4)
+    tf.dispose([fast.value, plain.value, ...Object.values(fast.grads), ...Object.values(plain.grads)])
     p.dispose()
   })
 
