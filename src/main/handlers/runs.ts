@@ -14,13 +14,15 @@ function mustExist(ctx: BackendContext, id: number): RunSummary {
 const LIVE = new Set(['running', 'importing', 'paused'])
 
 /** Null when the run's steps carry real times; otherwise why its time axes are off. */
-function timeNote(ctx: BackendContext, runId: number, kind: string): string | null {
+function timeNote(ctx: BackendContext, runId: number, kind: string, source: unknown): string | null {
   const t = ctx.store.db.prepare('SELECT count(*) AS n, min(wall_time) AS lo, max(wall_time) AS hi FROM run_steps WHERE run_id = ?')
     .get(runId) as { n: number; lo: number | null; hi: number | null }
   if (t.n < 2 || t.lo !== t.hi) return null
-  return kind === 'import'
-    ? `its ${t.n} steps all carry the time they were imported: the files have no timestamp field and no per-step files whose times could stand in.`
-    : `its ${t.n} steps all carry one time.`
+  if (kind !== 'import') return `its ${t.n} steps all carry one time.`
+  // The import said why it found no times (a timestamp field that has holes, say); older imports did not.
+  const said = (source as { summary?: { wallTimes?: { from: string; note: string } } } | null)?.summary?.wallTimes
+  return `its ${t.n} steps all carry the time they were imported: ` +
+    (said?.from === 'none' ? `${said.note.replace(/: every step holds the time of the import.*$/, '')}.` : 'the files have no timestamp field and no per-step files whose times could stand in.')
 }
 
 export const runsHandlers: HandlersOf<'runs/list' | 'runs/get' | 'runs/delete' | 'runs/rename' | 'runs/update' | 'runs/create' | 'runs/metricKeys'> = {
@@ -30,7 +32,7 @@ export const runsHandlers: HandlersOf<'runs/list' | 'runs/get' | 'runs/delete' |
     if (!run) throw new ApiError('not_found', `run ${req.id} does not exist`, 'id')
     const elsewhere = liveRun(req.id) ? null : trainerElsewhere(ctx.store.db, req.id)
     const trainer = liveRun(req.id) ? { here: true, pid: process.pid } : elsewhere !== null ? { here: false, pid: elsewhere } : null
-    return { ...run, trainer, timeNote: timeNote(ctx, run.id, run.kind) }
+    return { ...run, trainer, timeNote: timeNote(ctx, run.id, run.kind, run.source) }
   },
   'runs/delete': (req, ctx) => {
     const run = mustExist(ctx, req.id)

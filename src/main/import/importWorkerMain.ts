@@ -3,6 +3,7 @@ import { readRows } from './rowSource'
 import { readTokenizer } from './tokenizer'
 import type { SourceFile } from './sources'
 import type { FieldMapping } from './mapping'
+import { noteLatest } from './stepTimes'
 
 // One import worker: reads the files the writer hands it, one at a time, and posts each chunk's
 // rows (with planning masks) and each file's step metrics. It keeps at most `credits` batches
@@ -31,6 +32,8 @@ port.on('message', (m: { type: 'file'; index: number; file: SourceFile } | { typ
 
 async function main(): Promise<void> {
   let mapping: unknown = null
+  // Each file is read by its own extractor: the steps' latest record times over all of them.
+  const times = new Map<number, number>()
   for (;;) {
     const f = files.shift()
     if (!f) {
@@ -42,6 +45,7 @@ async function main(): Promise<void> {
     for await (const ev of readRows([f.file], data.phrases, data.mapping, tokenizer, undefined, () => f.index)) {
       if (ev.type === 'end') {
         mapping = ev.mapping
+        for (const [step, t] of ev.times) noteLatest(times, step, t)
         continue
       }
       if (ev.type === 'rows') {
@@ -54,7 +58,7 @@ async function main(): Promise<void> {
       port.postMessage(ev)
     }
   }
-  port.postMessage({ type: 'end', mapping })
+  port.postMessage({ type: 'end', mapping, times: [...times] })
   port.close()
 }
 

@@ -19,7 +19,7 @@ import { readTokenizer } from './tokenizer'
 import { splitValues } from './splitValues'
 import type { FieldMapping } from './mapping'
 import type { ImportFileSummary, ImportSummary } from '../../shared/api/import'
-import { stepTimesFromFiles, withStepTimes } from './stepTimes'
+import { chooseStepTimes, withStepTimes } from './stepTimes'
 
 export interface ImportRequest {
   paths: string[]
@@ -346,6 +346,7 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
   let raw: RawStep[] = []
   let spanning: number[] = []
   let mapping: ImportSummary['mapping'] = { record: p.mapping, rollout: {} }
+  let recordTimes = new Map<number, number>()
   for await (const ev of source) {
     if (job.signal.aborted) break
     if (ev.type === 'rows') {
@@ -390,6 +391,7 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
       raw = ev.steps
       spanning = ev.spanning
       mapping = ev.mapping
+      recordTimes = new Map(ev.times)
     }
   }
   if (job.signal.aborted) throw new JobCancelled()
@@ -431,9 +433,9 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
       raw = raw.map((x) => (fixed.has(x.step) ? { step: x.step, metrics: fixed.get(x.step)! } : x))
     }
     const steps = withRelativePerplexity(raw)
-    const times = stepTimesFromFiles(p.format, p.files)
+    const times = chooseStepTimes(p.format, p.files, recordTimes, steps.map((x) => x.step), mapping.record.timestamp ?? mapping.rollout.timestamp)
     p.notes.push(times.note)
-    const s = summary(p, runId, null, bad, rollouts, tokenRollouts, steps.length, t0, mapping)
+    const s = { ...summary(p, runId, null, bad, rollouts, tokenRollouts, steps.length, t0, mapping), wallTimes: { from: times.from, note: times.note } }
     ctx.store.metrics.append(runId, withStepTimes(metricPoints(steps), times.times))
     const source = { format: p.format, paths: p.paths, mapping: p.req.mapping ?? p.mapping, resolvedMapping: s.mapping,
       sg: { name: p.sg.name, file: p.sg.file }, tokenizer: p.req.tokenizer ? resolve(p.req.tokenizer) : null, summary: { ...s, bad: s.bad.slice(0, 100) } }

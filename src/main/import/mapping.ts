@@ -5,7 +5,7 @@
  */
 export const MAP_FIELDS = [
   'step', 'prompt', 'prompt_id', 'response', 'score', 'correct', 'answer', 'gold',
-  'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'rollouts', 'entry'
+  'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'rollouts', 'entry', 'timestamp'
 ] as const
 export type MapField = (typeof MAP_FIELDS)[number]
 export type FieldMapping = Partial<Record<MapField, string>> & {
@@ -33,7 +33,9 @@ export const DEFAULT_NAMES: Record<MapField, readonly string[]> = {
   error_type: ['error_type', 'errorType'],
   rollouts: ['rollouts', 'samples', 'generations'],
   // One model's answer among several in a record: only ever named (--map entry=NAME, --each).
-  entry: []
+  entry: [],
+  // When the record was written (timestamps.ts): the step's wall time is its latest record's.
+  timestamp: ['timestamp', '_timestamp', 'wall_time', 'created_at', 'time', 'datetime']
 }
 
 /**

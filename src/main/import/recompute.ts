@@ -18,7 +18,7 @@ export function toAligned(r: RolloutRow): Aligned {
     rec: {
       step: r.step, promptId: r.prompt_id, prompt: r.prompt, response: r.response, score: r.score,
       correct: r.correct === null ? null : r.correct === 1, answer: r.answer, gold: r.gold,
-      tokens: null, offsets: null, logprobs: null, entropies: null, errorType: null, extra: null
+      tokens: null, offsets: null, logprobs: null, entropies: null, errorType: null, extra: null, time: null
     },
     starts: blobToInt32(r.token_starts),
     ends: blobToInt32(r.token_ends),

@@ -1,5 +1,7 @@
 import { describe, MAX_STEP, readNumber } from './numbers'
 import { FieldResolver, getPath, type FieldMapping, type MapField } from './mapping'
+import { readTimestamp } from './timestamps'
+import { noteLatest } from './stepTimes'
 
 /** One rollout as read from a record, before alignment. */
 export interface RolloutRec {
@@ -18,6 +20,8 @@ export interface RolloutRec {
   errorType: string | null
   /** Sampling settings the record carries beside its rollout (`temperature`…), kept with the rollout. */
   extra: Record<string, string | number | boolean> | null
+  /** When the record (or the rollout) says it was written, ms since the epoch (the `timestamp` field). */
+  time: number | null
 }
 
 /**
@@ -74,6 +78,17 @@ function toStep(v: unknown, f: string): number {
   throw new RecordError('wrong type', `"${f}" must be a non-negative integer, got ${r.ok ? r.value : describe(v)}`)
 }
 
+/** The field a resolver reads the time from, for messages. */
+const timeName = (r: FieldResolver) => r.user.timestamp ?? r.resolved().timestamp ?? 'timestamp'
+
+function toTime(v: unknown, r: FieldResolver): number {
+  const t = readTimestamp(v)
+  if (t.ok) return t.ms
+  throw new RecordError(t.why === 'out of range' ? 'out of range' : 'wrong type', `"${timeName(r)}" must be a time (epoch seconds or ` +
+    `milliseconds, or an ISO-8601 date and time): ${t.detail} (--map timestamp=NAME reads the time from another field; a name no record has, ` +
+    `--map timestamp=none, reads none)`)
+}
+
 function toText(v: unknown, f: string): string {
   if (typeof v === 'string') return v
   // Chat-style prompts: a list of {role, content} messages.
@@ -111,7 +126,7 @@ function toStrings(v: unknown, f: string): string[] {
 }
 
 /** Fields a nested rollout or a parallel list entry carries for itself. */
-const PER_ROLLOUT: readonly MapField[] = ['response', 'score', 'correct', 'answer', 'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'step']
+const PER_ROLLOUT: readonly MapField[] = ['response', 'score', 'correct', 'answer', 'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'step', 'timestamp']
 
 /** A record's shared fields, read once for all its rollouts. */
 interface Shared {
@@ -120,6 +135,7 @@ interface Shared {
   promptId: string | null
   gold: string | null
   extra: RolloutRec['extra']
+  time: number | null
 }
 
 function keptFields(rec: Rec, into: RolloutRec['extra'], names: readonly string[]): RolloutRec['extra'] {
@@ -149,6 +165,8 @@ export class RecordExtractor {
   private readonly kept: readonly string[]
   /** Keep only rollouts whose kept field `only[0]` holds `only[1]` (a split import's part). */
   private readonly only: [string, unknown] | null
+  /** Step → the latest time its rollouts carry (ms), over every record extracted so far. */
+  readonly times = new Map<number, number>()
   /** `keep`: fields kept with each rollout besides KEPT_FIELDS (the field an import is split by). */
   constructor(readonly mapping: FieldMapping, keep: readonly string[] = []) {
     this.only = mapping.only ? (JSON.parse(mapping.only) as [string, unknown]) : null
@@ -172,17 +190,19 @@ export class RecordExtractor {
    * where the record names none.
    */
   extract(raw: unknown, stepHint: number | null, out: RolloutRec[], onBad: (index: number, err: RecordError) => void, key: string | null = null): void {
-    if (this.only === null) {
-      this.extractAll(raw, stepHint, out, onBad, key)
-      return
-    }
-    // A part of a split import: the other values' rollouts belong to the other parts.
     const from = out.length
     this.extractAll(raw, stepHint, out, onBad, key)
-    const [field, value] = this.only
-    let w = from
-    for (let i = from; i < out.length; i++) if ((out[i]!.extra?.[field] ?? null) === value) out[w++] = out[i]!
-    out.length = w
+    if (this.only !== null) {
+      // A part of a split import: the other values' rollouts belong to the other parts.
+      const [field, value] = this.only
+      let w = from
+      for (let i = from; i < out.length; i++) if ((out[i]!.extra?.[field] ?? null) === value) out[w++] = out[i]!
+      out.length = w
+    }
+    for (let i = from; i < out.length; i++) {
+      const r = out[i]!
+      if (r.time !== null) noteLatest(this.times, r.step, r.time)
+    }
   }
 
   private extractAll(raw: unknown, stepHint: number | null, out: RolloutRec[], onBad: (index: number, err: RecordError) => void, key: string | null): void {
@@ -194,17 +214,23 @@ export class RecordExtractor {
     const step = sv === undefined || sv === null ? stepHint ?? 0 : pr.check(() => toStep(sv, 'step'))
     const pv = o.get(rec, 'prompt')
     const prompt = pv === undefined || pv === null ? null : pr.check(() => toText(pv, 'prompt'))
-    const sh: Shared = { step: step ?? 0, prompt, promptId: toLabel(o.get(rec, 'prompt_id')) ?? key, gold: toLabel(o.get(rec, 'gold')), extra: keptFields(rec, null, this.kept) }
+    // A list of times is one per response (the parallel-lists shape below); elsewhere it is wrong.
+    const tv = o.get(rec, 'timestamp')
+    const timeList = Array.isArray(tv)
+    const time = tv === undefined || tv === null || timeList ? null : pr.check(() => toTime(tv, o))
+    const sh: Shared = { step: step ?? 0, prompt, promptId: toLabel(o.get(rec, 'prompt_id')) ?? key, gold: toLabel(o.get(rec, 'gold')), extra: keptFields(rec, null, this.kept), time }
     if (this.entry !== undefined) {
       const child = getPath(rec, this.entry)
       if (child === undefined || child === null) pr.list.push(new RecordError('missing field', `no entry "${this.entry}" in the record (--each / entry names the object holding one model's answer)`))
       else if (typeof child !== 'object' || Array.isArray(child)) pr.list.push(wrong(this.entry, 'an object', child))
+      if (timeList) pr.list.push(wrong(timeName(o), 'a time', tv))
       pr.throwIfAny()
       out.push(this.one(child as Rec, this.inner, sh, true))
       return
     }
     const nested = o.get(rec, 'rollouts')
     if (Array.isArray(nested)) {
+      if (timeList) pr.list.push(wrong(timeName(o), 'a time', tv))
       pr.throwIfAny()
       if (nested.length === 0) throw new RecordError('no rollouts', 'the record has an empty rollout list')
       for (let i = 0; i < nested.length; i++) {
@@ -225,6 +251,7 @@ export class RecordExtractor {
       this.parallel(rec, resp, sh, out, onBad)
       return
     }
+    if (timeList) pr.list.push(wrong(timeName(o), 'a time', tv))
     out.push(this.one(rec, o, sh, false, pr))
   }
 
@@ -233,9 +260,12 @@ export class RecordExtractor {
     if (resp === undefined || resp === null) pr.list.push(missing('response', 'response, output, completion, text, …; use --map response=NAME'))
     else if (typeof resp !== 'string') pr.list.push(wrong('response', 'a string', resp))
     let ownStep = sh.step
+    let time = sh.time
     if (nested) {
       const s = r.get(rec, 'step')
       if (s !== undefined && s !== null) ownStep = pr.check(() => toStep(s, 'step')) ?? ownStep
+      const tv = r.get(rec, 'timestamp')
+      if (tv !== undefined && tv !== null) time = pr.check(() => toTime(tv, r)) ?? time
     }
     const out: RolloutRec = {
       step: ownStep,
@@ -251,7 +281,8 @@ export class RecordExtractor {
       logprobs: null,
       entropies: null,
       errorType: null,
-      extra: nested ? keptFields(rec, sh.extra, this.kept) : sh.extra
+      extra: nested ? keptFields(rec, sh.extra, this.kept) : sh.extra,
+      time
     }
     scoreInto(out, r.get(rec, 'score'), r.get(rec, 'correct'), pr)
     const tk = r.get(rec, 'tokens')
@@ -290,7 +321,12 @@ export class RecordExtractor {
         const x: RolloutRec = {
           step: sh.step, promptId: sh.promptId, prompt: sh.prompt, response: typeof r === 'string' ? r : '', score: null, correct: null,
           answer: toLabel(pr.check(() => at('answer', i))), gold: sh.gold, tokens: null, offsets: null, logprobs: null, entropies: null, errorType: null,
-          extra: sh.extra
+          extra: sh.extra, time: sh.time
+        }
+        const tv = o.get(rec, 'timestamp')
+        if (Array.isArray(tv)) {
+          const ti = pr.check(() => at('timestamp', i))
+          if (ti !== undefined && ti !== null) x.time = pr.check(() => toTime(ti, o))
         }
         let sc = pr.check(() => at('score', i))
         // A reward-model score per response is often a one-element list.

@@ -7,6 +7,7 @@ import { scanFiles, type BadLine, type Row } from './scan'
 import { StepMetricsBook } from './stepMetrics'
 import type { FieldMapping } from './mapping'
 import type { SourceFile } from './sources'
+import { noteLatest } from './stepTimes'
 
 /** What an import writes, produced on this thread or on worker threads. */
 export type RowEvent =
@@ -16,7 +17,9 @@ export type RowEvent =
    * Each step's metrics on their own (no relative perplexity yet); `spanning`: steps found in files
    * read on different threads, whose entry covers one file only (recompute them from the stored rows).
    */
-  | { type: 'end'; steps: RawStep[]; spanning: number[]; mapping: { record: FieldMapping; rollout: FieldMapping } }
+  | { type: 'end'; steps: RawStep[]; spanning: number[]; mapping: { record: FieldMapping; rollout: FieldMapping }
+      /** Step → the latest time its records carry (ms), for the steps whose records have one. */
+      times: [number, number][] }
 
 export type RawStep = { step: number; metrics: StepMetrics }
 
@@ -61,7 +64,7 @@ export async function* readRows(files: readonly SourceFile[], phrases: string[],
       }
     }
   }
-  yield { type: 'end', steps: fileIndex ? [] : book.rawResults(), spanning: [], mapping: extractor.resolved() }
+  yield { type: 'end', steps: fileIndex ? [] : book.rawResults(), spanning: [], mapping: extractor.resolved(), times: [...extractor.times] }
 }
 
 const workerUrl = new URL('./importWorker.mjs', import.meta.url)
@@ -74,7 +77,7 @@ type WorkerMsg =
   | (RowEvent & { type: 'rows' })
   | (RowEvent & { type: 'fileEnd' })
   | { type: 'fileSteps'; file: number; steps: { step: number; metrics: StepMetrics }[] }
-  | { type: 'end'; mapping: { record: FieldMapping; rollout: FieldMapping } }
+  | { type: 'end'; mapping: { record: FieldMapping; rollout: FieldMapping }; times: [number, number][] }
   | { type: 'error'; message: string }
 
 /**
@@ -131,6 +134,7 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
   const steps = new Map<number, StepMetrics>()
   const spanning = new Set<number>()
   let mapping0: { record: FieldMapping; rollout: FieldMapping } | null = null
+  const times = new Map<number, number>()
   try {
     while (ended < nWorkers) {
       if (error) throw error
@@ -144,6 +148,7 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
       if (m.type === 'end') {
         ended++
         mapping0 = mapping0 ?? m.mapping
+        for (const [step, t] of m.times) noteLatest(times, step, t)
       } else if (m.type === 'fileSteps') {
         for (const s of m.steps) {
           if (steps.has(s.step)) spanning.add(s.step)
@@ -163,5 +168,5 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
     for (const w of workers) void w.terminate()
   }
   const sorted = [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([step, metrics]) => ({ step, metrics }))
-  yield { type: 'end', steps: sorted, spanning: [...spanning], mapping: mapping0 ?? { record: mapping, rollout: {} } }
+  yield { type: 'end', steps: sorted, spanning: [...spanning], mapping: mapping0 ?? { record: mapping, rollout: {} }, times: [...times] }
 }

@@ -6,7 +6,7 @@ export type ImportFormat = 'verl' | 'jsonl' | 'checkpoints'
 /** Mapping fields (keys) → record field names or dotted paths (values). */
 export type ImportMapping = Partial<Record<
   'step' | 'prompt' | 'prompt_id' | 'response' | 'score' | 'correct' | 'answer' | 'gold' |
-  'tokens' | 'token_offsets' | 'logprobs' | 'entropies' | 'error_type' | 'rollouts' | 'entry', string>>
+  'tokens' | 'token_offsets' | 'logprobs' | 'entropies' | 'error_type' | 'rollouts' | 'entry' | 'timestamp', string>>
 
 export interface ImportPreview {
   format: ImportFormat
@@ -57,6 +57,11 @@ export interface ImportSummary {
   notes: string[]
   /** Rollouts without an outcome (no correct, no score): stored, left out of accuracy and pass@k. */
   noOutcome?: number
+  /**
+   * Where the steps' wall times came from: the records' timestamp field, the files' modification
+   * times, or nowhere (every step holds the import's time; the time axes are off), and in words.
+   */
+  wallTimes?: { from: 'records' | 'files' | 'none'; note: string }
   /** The other runs this import started: one per `each` entry, or a checkpoint folder's start/final files. */
   also?: { jobId: number; runId: number; name: string }[]
   mapping: { record: ImportMapping; rollout: ImportMapping }
@@ -66,7 +71,7 @@ export interface ImportSummary {
 const Paths = z.array(z.string().min(1).max(4096)).min(1, 'give at least one file or folder').max(10_000)
 const Format = z.enum(['verl', 'jsonl', 'checkpoints'])
 const MappingField = z.enum(['step', 'prompt', 'prompt_id', 'response', 'score', 'correct', 'answer', 'gold',
-  'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'rollouts', 'entry'])
+  'tokens', 'token_offsets', 'logprobs', 'entropies', 'error_type', 'rollouts', 'entry', 'timestamp'])
 const Mapping = z.partialRecord(MappingField, z.string().trim().min(1).max(200))
 
 export const importChannels = {
