@@ -9,8 +9,13 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+// --outdir DIR (relative to the root, two levels down like out/cli so package.json is found the
+// same way): bench:import bundles into its own folder, which a concurrent `npm run build` or
+// source edit cannot swap under a running benchmark.
+const at = process.argv.indexOf('--outdir')
+const outdir = at >= 0 ? process.argv[at + 1] : 'out/cli'
 // Chunk names change with their content: without a clean folder, old ones pile up.
-rmSync(join(root, 'out', 'cli'), { recursive: true, force: true })
+rmSync(join(root, outdir), { recursive: true, force: true })
 await build({
   absWorkingDir: root,
   entryPoints: {
@@ -20,7 +25,7 @@ await build({
     importWorker: 'src/main/import/importWorkerMain.ts',
     worker: 'src/engine/worker.ts'
   },
-  outdir: 'out/cli',
+  outdir,
   outExtension: { '.js': '.mjs' },
   bundle: true,
   splitting: true,
