@@ -6,6 +6,7 @@ import type { JobHandle } from '../jobs'
 import { launch, liveRun } from '../train/runner'
 import type { StoredCell } from '../store/experiments'
 import { baseKey } from './spec'
+import { GridEta } from './eta'
 
 // Runs an experiment's cells N at a time, each as an ordinary training run (its own worker thread
 // and job). Resumable by construction: a cell's run is recorded before it starts, a finished run is
@@ -75,7 +76,7 @@ async function drive(ctx: BackendContext, experimentId: number, workers: number,
   const stepsTotal = cells.reduce((s, c) => s + c.steps, 0)
   const doneSteps = new Map<number, number>(cells.map((c) => [c.idx, c.status === 'completed' ? c.steps : Math.max(0, c.lastStep ?? 0)]))
   const startedSteps = [...doneSteps.values()].reduce((a, b) => a + b, 0)
-  const t0 = Date.now()
+  const gridEta = new GridEta(startedSteps, stepsTotal)
   const running = new Map<number, ExperimentProgress['running'][number]>()
   const warmed = new Set<string>(cells.filter((c) => c.status === 'completed' || (c.lastStep ?? 0) > 0).map((c) => baseKey(c.config as TrainConfig)))
   const warming = new Set<string>()
@@ -90,8 +91,7 @@ async function drive(ctx: BackendContext, experimentId: number, workers: number,
     if (!force && now - lastEmit < 500) return
     lastEmit = now
     const stepsDone = [...doneSteps.values()].reduce((a, b) => a + b, 0)
-    const rate = (stepsDone - startedSteps) / Math.max(1e-3, (now - t0) / 1000)
-    const eta = rate > 0 ? (stepsTotal - stepsDone) / rate : null
+    const eta = gridEta.eta(now, stepsDone)
     const p: ExperimentProgress = {
       experimentId, status: 'running', runsDone, runsTotal: cells.length, stepsDone, stepsTotal, etaSeconds: eta,
       running: [...running.values()], ...(ended ? { ended } : {})
