@@ -8,6 +8,9 @@ import { expandGrid, parseSpec, parseSpecText, SpecError } from '../../src/main/
 import { jsonErrorOffset } from '../../src/main/experiments/jsonError'
 import { presetList } from '../../src/main/experiments/presets'
 import { createBackend } from '../../src/main/backend'
+import { mergeExperiments } from '../../src/main/experiments/data'
+import { reportData } from '../../src/main/experiments/report'
+import { statsOf } from '../../src/main/experiments/stats'
 import { meanInterval, pairedDifference } from '../../src/core/stats'
 import { tempDir } from '../helpers/tmp'
 
@@ -197,6 +200,32 @@ describe('hicra experiment run', () => {
     } finally {
       backend.close()
     }
+  })
+
+  it('report of several experiments: arms run apart are paired by seed when they share base policies, else refused', async () => {
+    const backend = createBackend(db, { transport: 'cli' })
+    try {
+      const whole = reportData(backend.ctx, 1)
+      // Experiment 1 split into two, as if its arms had been run as two grids, then read as one again.
+      const part = (arm: string, id: number) => ({ ...whole, experiment: { ...whole.experiment, id }, arms: whole.arms.filter((a) => a.arm === arm),
+        sources: [{ id, name: whole.experiment.name, arms: [arm] }] })
+      const merged = mergeExperiments([part('grpo', 1), part('hicra', 2)])
+      expect(merged.arms.map((a) => a.arm)).toEqual(['grpo', 'hicra'])
+      expect(merged.baseline).toBe('grpo')
+      expect(statsOf(merged).arms.map((a) => a.deltaVsBaseline)).toEqual(statsOf(whole).arms.map((a) => a.deltaVsBaseline))
+      // Another base policy for seed 1 in the second experiment: no pairing across them.
+      const other = part('hicra', 2)
+      other.arms = other.arms.map((a) => ({ ...a, cells: a.cells.map((c) => ({ ...c, config: { ...c.config, warmup: { ...c.config.warmup, steps: c.config.warmup.steps + 1 } } })) }))
+      expect(() => mergeExperiments([part('grpo', 1), other])).toThrow(/experiments 1 and 2 start seed \d from different base policies/)
+    } finally {
+      backend.close()
+    }
+    const out = join(tmp.dir, 'report-merged')
+    await exec(process.execPath, [bin, 'experiment', 'report', '1', '1', '--db', db, '--out', out], { cwd: root })
+    const md = readFileSync(join(out, 'report.md'), 'utf8')
+    expect(md).toMatch(/^# Experiments 1 \+ 1: tiny \+ tiny/)
+    expect(md).toContain('| `#1 hicra` | 2/2 |')
+    await expect(exec(process.execPath, [bin, 'experiment', 'report', '1', '9', '--db', db, '--out', out], { cwd: root })).rejects.toMatchObject({ stderr: expect.stringMatching(/experiment 9 does not exist/) })
   })
 
   it('bad input: unknown preset or file, a bad spec file names its line', async () => {

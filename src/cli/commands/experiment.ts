@@ -12,7 +12,7 @@ import type { ExperimentProgress } from '../../shared/api/experiments'
 
 const usage = `hicra experiment run PRESET|FILE [--db FILE] [--workers N] [--new] [--json]
        hicra experiment list [--db FILE] [--json]
-       hicra experiment report ID --out DIR [--db FILE]
+       hicra experiment report ID [ID...] --out DIR [--db FILE]
 
 An experiment is a grid of training runs: arms × grid axes (any config key) × seeds, each run an
 ordinary training run of the workspace, tagged experiment:ID and arm:NAME. Presets: ${PRESET_NAMES.join(', ')}
@@ -26,7 +26,9 @@ ordinary training run of the workspace, tagged experiment:ID and arm:NAME. Prese
   list     the workspace's experiments
   report   DIR/report.md with SVG figures beside it: per arm the final test Pass@1 and the area
            under the test curve with 95% Student-t intervals over seeds, the paired Δ against the
-           baseline arm, and the paper's dynamics (Figures 2, 3 and 8, Table 1)
+           baseline arm, and the paper's dynamics (Figures 2, 3 and 8, Table 1). Several IDs
+           are read as one experiment (arms run apart, e.g. extra α values against the first
+           grid's GRPO arm), if every seed starts from the same base policy in all of them.
 
   --workers N   runs at a time (default: one per core)
   --db FILE     workspace database (default: ${defaultDbPath()})`
@@ -74,16 +76,17 @@ export const experimentCommand: Command = {
     if (sub === 'report') {
       const { values, positionals } = parse(rest, { db: { type: 'string' }, out: { type: 'string' } })
       if (values.help) { console.log(usage); return 0 }
-      const id = intOption(positionals[0], 'ID', 1)
-      if (id === undefined || positionals.length !== 1) throw new UsageError('report needs one experiment ID')
+      if (positionals.length === 0) throw new UsageError('report needs an experiment ID')
+      const ids = positionals.map((p) => intOption(p, 'ID', 1)!)
       if (!values.out) throw new UsageError('report needs --out DIR')
       const { writeReport } = await import('../../main/experiments/report')
       return withBackend(values.db, async (backend) => {
-        if (!backend.ctx.store.experiments.get(id)) {
-          console.error(`hicra experiment: experiment ${id} does not exist`)
+        const missing = ids.find((id) => !backend.ctx.store.experiments.get(id))
+        if (missing !== undefined) {
+          console.error(`hicra experiment: experiment ${missing} does not exist`)
           return 1
         }
-        const r = await writeReport(backend.ctx, id, values.out!)
+        const r = await writeReport(backend.ctx, ids.length === 1 ? ids[0] : ids, values.out!)
         console.log(`wrote ${r.markdown} and ${r.figures.length} figures`)
         return 0
       })

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { formatInterval } from '../../shared/api/experiments'
 import type { BackendContext } from '../context'
 import { armCurve } from './curves'
-import { loadExperimentData, type ExperimentData } from './data'
+import { loadExperimentData, mergeExperiments, type ExperimentData } from './data'
 import { correlation, movement, pairedWindow, windowsFor } from './dynamics'
 import { renderFigure } from './figures'
 import { LEVEL, statsOf, TEST_KEY } from './stats'
@@ -53,8 +53,9 @@ const REPORT_KEYS = [...new Set([...FIGURES.map((f) => f.key), ...DYNAMICS_KEYS,
 
 const dur = (s: number | null) => (s === null ? '–' : s >= 3600 ? `${(s / 3600).toFixed(2)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`)
 
-export function reportData(ctx: BackendContext, id: number): ExperimentData {
-  return loadExperimentData(ctx, id, REPORT_KEYS)
+export function reportData(ctx: BackendContext, id: number | readonly number[]): ExperimentData {
+  const ids = typeof id === 'number' ? [id] : id
+  return mergeExperiments(ids.map((i) => loadExperimentData(ctx, i, REPORT_KEYS)))
 }
 
 /** The markdown of the report (figures referenced by file name, beside it). */
@@ -68,7 +69,11 @@ export function reportMarkdown(data: ExperimentData, figures: readonly FigureDef
   const steps = Math.max(...cells.map((c) => c.steps))
   const w = windowsFor(steps)
   const lines: string[] = []
-  lines.push(`# Experiment ${e.id}: ${e.name}${partial ? ' (PARTIAL)' : ''}`, '')
+  lines.push(`# ${data.sources.length > 1 ? `Experiments ${data.sources.map((x) => x.id).join(' + ')}` : `Experiment ${e.id}`}: ${e.name}${partial ? ' (PARTIAL)' : ''}`, '')
+  if (data.sources.length > 1) {
+    lines.push(`Read as one experiment: ${data.sources.map((x) => `${x.id} \`${x.name}\` (arms ${x.arms.map((a) => `\`${a}\``).join(', ')})`).join('; ')}.` +
+      ' Every run of one seed starts from the same base policy in all of them (checked), so the Δ columns pair runs across the experiments.', '')
+  }
   if (spec.description) lines.push(spec.description, '')
   lines.push(`Status: **${e.status}**, ${completed.length} of ${cells.length} runs completed.` +
     (partial ? ` This report is partial: only completed runs enter the statistics (${data.arms.map((a) => `${a.arm}: seeds ${a.cells.filter((c) => c.status === 'completed').map((c) => c.seed).join(', ') || 'none'}`).join('; ')}).` : ''), '')
@@ -141,7 +146,8 @@ export interface WrittenReport {
   figures: string[]
 }
 
-export async function writeReport(ctx: BackendContext, id: number, outDir: string): Promise<WrittenReport> {
+/** Writes the report of one experiment, or of several read as one (`mergeExperiments`). */
+export async function writeReport(ctx: BackendContext, id: number | readonly number[], outDir: string): Promise<WrittenReport> {
   const data = reportData(ctx, id)
   mkdirSync(outDir, { recursive: true })
   const written: string[] = []
