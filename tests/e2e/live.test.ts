@@ -301,12 +301,24 @@ describe.skipIf(!hasChromium || !hasBuild)('live workspace in Chromium', () => {
     }
     const timed = await imported(copy('timed', [T, T + 90], '\n'), 'timed import')
     const flat = await imported(copy('flat', [T, T], '\n\n'), 'flat import')
+    // One JSONL file (no file times can stand in) whose records carry their time: drawn by it.
+    const stamped = join(tmp.dir, 'stamped.jsonl')
+    writeFileSync(stamped, [[1, '2025-06-01T12:00:00Z'], [1, '2025-06-01T12:00:20Z'], [2, '2025-06-01T12:02:00Z']]
+      .map(([step, ts], i) => JSON.stringify({ step, output: `answer ${i}`, score: i % 2, timestamp: ts })).join('\n') + '\n')
+    const recTimed = await imported(stamped, 'stamped import')
 
     await goto(`#/runs/${timed}`)
     await page.getByTestId('run-title').filter({ hasText: 'timed import' }).waitFor()
     expect(await page.getByTestId('time-note').count()).toBe(0)
     await page.getByTestId('x-mode').selectOption('relative')
     await waitDrawn('chart-accuracy-length', 'accuracy', (d) => d.length === 2 && d[0]![0] === 0 && d[1]![0] === 90)
+
+    await goto(`#/runs/${recTimed}`)
+    await page.getByTestId('run-title').filter({ hasText: 'stamped import' }).waitFor()
+    expect(await page.getByTestId('time-note').count()).toBe(0)
+    expect(await page.getByTestId('x-mode').locator('option[value="wall"]').isDisabled()).toBe(false)
+    // Step 1 at its later record (12:00:20), step 2 100 s after it.
+    await waitDrawn('chart-accuracy-length', 'accuracy', (d) => d.length === 2 && d[0]![0] === 0 && d[1]![0] === 100)
 
     await goto(`#/runs/${flat}`)
     await page.getByTestId('run-title').filter({ hasText: 'flat import' }).waitFor()
