@@ -4,8 +4,8 @@
 // took, beside the same queries timed bare over HTTP as the reference, and beside the figures this
 // benchmark measured before Compare fetched through one `metrics/batch` request.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Page } from 'playwright-core'
@@ -18,11 +18,19 @@ const STEPS = 20_000
 const METRICS = ['accuracy', 'length', 'token_entropy_planning', 'token_entropy_execution', 'semantic_entropy', 'loss']
 const REPEATS = 3
 /**
- * Measured by this benchmark on the tree before the batch verb (5718557: one metrics/series request
- * per panel and per Δ-table cell), back to back with the new code on the same shared 2-core machine
- * (load average 17, 2026-12-01 11:03); at load 1.1 that tree opened the view in 1426 ms.
+ * Measured last by this benchmark before the present speed work: the tree of f98489a (metrics/batch,
+ * cut at 24 series a call) on a nearly idle machine, load average 0.5–1.3, 2026-12-01 12:02–12:04,
+ * median of 3. (Before the batch verb, tree 5718557, one request per panel and per Δ-table cell:
+ * 5,104 ms to open at load 17, 1,426 ms at load 1.1.)
  */
-const EARLIER = { open: 5104, add: 2595, zoom: 820, when: 'tree 5718557 (214 metrics requests to open, 15 to add a metric), load average 17, 2026-12-01; at load 1.1 it opened in 1426 ms' }
+const EARLIER = {
+  open: 1386, add: 348, zoom: 626, bare: 649, bareAdd: 117, bareZoom: 284,
+  when: 'tree f98489a (2 batch requests to open, 1 to add a metric), load average 0.5–1.3, 2026-12-01 12:02'
+}
+/** BENCH_PROFILE=DIR: CPU profiles of the server (whole run) and of the page (one more open, one more add) into DIR. */
+const PROFILE = process.env.BENCH_PROFILE
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ')
+const loadBefore = load()
 
 if (!existsSync(CHROMIUM)) { console.error(`bench:ui needs Chromium at ${CHROMIUM} (apt-get install chromium)`); process.exit(1) }
 if (!existsSync(join(root, 'out', 'renderer', 'index.html'))) { console.error('bench:ui needs the built app: run `npx electron-vite build` first'); process.exit(1) }
@@ -57,7 +65,9 @@ try {
   console.log(`workspace: ${RUNS} runs × ${METRICS.length} metrics × ${STEPS} steps = ${(RUNS * METRICS.length * STEPS).toLocaleString('en')} points, written in ${ms(performance.now() - t)}`)
 
   // 2. The real server.
-  serve = spawn(process.execPath, [join(root, 'bin', 'hicra.mjs'), 'serve', '--db', db], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  if (PROFILE) mkdirSync(PROFILE, { recursive: true })
+  serve = spawn(process.execPath, [...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), join(root, 'bin', 'hicra.mjs'), 'serve', '--db', db],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => reject(new Error(`hicra serve printed no URL in 60 s:\n${out}`)), 60_000)
@@ -156,6 +166,37 @@ try {
     if (process.env.BENCH_DEBUG) console.log(JSON.stringify(ts.map((x) => [x.testid, Math.round(x.queryMs), Math.round(x.totalMs), x.points])))
   }
   await page.screenshot({ path: join(dir, 'compare.png') })
+
+  if (PROFILE) {
+    // One more open and one more add, each under the page's CPU profiler (not in the figures above).
+    const cdp = await page.context().newCDPSession(page)
+    await cdp.send('Profiler.enable')
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 })
+    const profiled = async (name: string, go: () => Promise<void>) => {
+      await cdp.send('Profiler.start')
+      await go()
+      const { profile } = await cdp.send('Profiler.stop')
+      writeFileSync(join(PROFILE, `page-${name}.cpuprofile`), JSON.stringify(profile))
+    }
+    await page.evaluate(() => { (globalThis as unknown as Win).location.hash = '#/runs' })
+    await page.waitForSelector('[data-testid="runs-table"]')
+    await takeTimings(page)
+    await profiled('open', async () => {
+      await page.evaluate((h) => { (globalThis as unknown as Win).location.hash = h }, hash)
+      await waitTimings('initial', METRICS.length)
+    })
+    await page.evaluate(() => { (globalThis as unknown as Win).location.hash = '#/runs' })
+    await page.waitForSelector('[data-testid="runs-table"]')
+    await page.evaluate((h) => { (globalThis as unknown as Win).location.hash = h }, five)
+    await waitTimings('initial', METRICS.length - 1)
+    await page.waitForSelector(`[data-testid="pick-metric-${added}"]`)
+    await page.waitForTimeout(300)
+    await takeTimings(page)
+    await profiled('add', async () => {
+      await page.click(`[data-testid="pick-metric-${added}"]`)
+      await page.waitForFunction((id) => ((globalThis as unknown as Win).__chartTimings ?? []).some((x) => x.testid === id), `compare-${added}`, { timeout: 60_000, polling: 5 })
+    })
+  }
   await browser.close()
 
   // 5. Reference: the very queries the six panels sent, bare over HTTP (no browser, no drawing).
@@ -192,15 +233,16 @@ try {
 
   console.log(`\nCompare view, ${RUNS} runs × ${METRICS.length} panels (${points.toLocaleString('en')} drawn points incl. min/max bands; ${budget} buckets per series), Chromium headless, median of ${REPEATS}:`)
   const was = (x: number) => (x > 0 ? `  (earlier: ${ms(x)})` : '')
+  console.log(`  load average (1, 5, 15 min): ${loadBefore} at the start, ${load()} at the end; the machine has ${availableParallelism()} cores`)
   console.log(`  open: request → all panels rendered      ${ms(median(open))}${was(EARLIER.open)}  (slowest panel: query ${ms(median(openQuery))}, drawing ${ms(median(openDraw))}; ${median(openRequests)} metrics requests)`)
-  console.log(`  reference: the 6 queries as one metrics/batch, bare HTTP   ${ms(median(bare))}   → UI/bare ratio ${(median(open) / median(bare)).toFixed(2)}`)
+  console.log(`  reference: the 6 queries as one metrics/batch, bare HTTP   ${ms(median(bare))}${was(EARLIER.bare)}   → UI/bare ratio ${(median(open) / median(bare)).toFixed(2)}`)
   console.log(`  reference: the 6 queries as 6 metrics/series, bare HTTP    ${ms(median(barePerPanel))}`)
   console.log(`  add a metric (${added}) → its panel rendered   ${ms(median(add))}${was(EARLIER.add)}  (Δ table column filled: ${ms(median(addTable))}; ${median(addRequests)} metrics request${median(addRequests) === 1 ? '' : 's'})`)
-  console.log(`  reference: that metric's batch bare HTTP  ${ms(median(bareAdd))}   → UI/bare ratio ${(median(add) / median(bareAdd)).toFixed(2)}`)
+  console.log(`  reference: that metric's batch bare HTTP  ${ms(median(bareAdd))}${was(EARLIER.bareAdd)}   → UI/bare ratio ${(median(add) / median(bareAdd)).toFixed(2)}`)
   console.log(`  earlier figures: ${EARLIER.when}`)
   console.log(`  zoom re-query → rendered (all 6 panels)   median ${ms(median(zoom))}${was(EARLIER.zoom)}, max ${ms(Math.max(...zoom))} over ${zoom.length} zooms` +
     `; with the 200 ms debounce: ${ms(median(zoomTotal))}`)
-  console.log(`  reference: 6 zoomed queries bare HTTP     ${ms(median(bareZoom))}   → UI/bare ratio ${(median(zoom) / median(bareZoom)).toFixed(2)}`)
+  console.log(`  reference: 6 zoomed queries bare HTTP     ${ms(median(bareZoom))}${was(EARLIER.bareZoom)}   → UI/bare ratio ${(median(zoom) / median(bareZoom)).toFixed(2)}`)
 } finally {
   if (serve && serve.exitCode === null) {
     const exited = new Promise((r) => serve!.once('exit', r))

@@ -167,7 +167,9 @@ describe.skipIf(!hasChromium || !hasBuild)('Compare and the runs list in Chromiu
       const c = (globalThis as unknown as Win).__charts?.['compare-accuracy']
       const ids = (c?.getOption()?.series ?? []).filter((x) => x).map((x) => x.id)
       const band = ids.find((id) => id.endsWith('|band'))
-      return band ? c!.getOption().series.find((x) => x && x.id === band)!.data[7]![1] : null
+      // A band's points are [x, lo, hi].
+      const p = band ? (c!.getOption().series.find((x) => x && x.id === band)!.data[7] as unknown as [number, number, number]) : null
+      return p ? p[2] - p[1] : null
     })
     await expect.poll(bandAt).toBeCloseTo(Math.abs(s[0]!.last[7]! - s[1]!.last[7]!), 9)
     await page.getByTestId('band-ci').check()

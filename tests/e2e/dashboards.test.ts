@@ -249,7 +249,10 @@ describe.skipIf(!hasChromium || !hasBuild)('dashboards in Chromium', () => {
     const line = await waitDrawn('compare-accuracy', mean!, (dd) => dd.length >= 300)
     expect(line[7]![1]).toBeCloseTo((members[0]!.last[7]! + members[1]!.last[7]!) / 2, 12)
     const band = await waitDrawn('compare-accuracy', `${mean}|band`, (dd) => dd.length >= 300)
-    expect(band[7]![1]).toBeCloseTo(Math.abs(members[0]!.last[7]! - members[1]!.last[7]!), 12)
+    // A band's points are [x, lo, hi].
+    const [, lo, hi] = band[7] as unknown as [number, number, number]
+    expect(hi - lo).toBeCloseTo(Math.abs(members[0]!.last[7]! - members[1]!.last[7]!), 12)
+    expect(lo).toBeCloseTo(Math.min(members[0]!.last[7]!, members[1]!.last[7]!), 12)
     await page.screenshot({ path: join(artifacts, 'dashboards-compare-groups.png'), fullPage: true })
     await page.getByTestId('group-none').check()
   })

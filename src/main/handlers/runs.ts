@@ -15,9 +15,14 @@ const LIVE = new Set(['running', 'importing', 'paused'])
 
 /** Null when the run's steps carry real times; otherwise why its time axes are off. */
 function timeNote(ctx: BackendContext, runId: number, kind: string, source: unknown): string | null {
-  const t = ctx.store.db.prepare('SELECT count(*) AS n, min(wall_time) AS lo, max(wall_time) AS hi FROM run_steps WHERE run_id = ?')
-    .get(runId) as { n: number; lo: number | null; hi: number | null }
-  if (t.n < 2 || t.lo !== t.hi) return null
+  // A step with another time than the first one's ends the scan there: a trained run's second step.
+  const db = ctx.store.db
+  const differs = db.prepare(`SELECT 1 FROM run_steps WHERE run_id = @run
+    AND wall_time <> (SELECT wall_time FROM run_steps WHERE run_id = @run ORDER BY step LIMIT 1) LIMIT 1`).get({ run: runId })
+  if (differs !== undefined) return null
+  const n = db.prepare('SELECT count(*) FROM run_steps WHERE run_id = ?').pluck().get(runId) as number
+  if (n < 2) return null
+  const t = { n }
   if (kind !== 'import') return `its ${t.n} steps all carry one time.`
   // The import said why it found no times (a timestamp field that has holes, say); older imports did not.
   const said = (source as { summary?: { wallTimes?: { from: string; note: string } } } | null)?.summary?.wallTimes

@@ -69,6 +69,7 @@ export interface NewRun {
 
 export class RunsRepo {
   private readonly byId
+  private readonly existsStmt
   private readonly insertStmt
   private readonly keysStmt
   constructor(private readonly db: Db) {
@@ -81,6 +82,7 @@ export class RunsRepo {
         SELECT (SELECT min(key) FROM metrics WHERE run_id = @run AND key > k.key) FROM k WHERE k.key IS NOT NULL)
       SELECT key FROM k WHERE key IS NOT NULL`).pluck()
     this.byId = db.prepare(`${SUMMARY_SELECT} WHERE r.id = ?`)
+    this.existsStmt = db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck()
     this.insertStmt = db.prepare(`INSERT INTO runs (name, kind, status, created_at, updated_at, backend, tags, config, source, sg_set_id, sg_set_version)
       VALUES (@name, @kind, @status, @now, @now, @backend, @tags, @config, @source, @sgSetId, @sgSetVersion)`)
   }
@@ -119,6 +121,11 @@ export class RunsRepo {
     }
     const sql = `${SUMMARY_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.id DESC`
     return (this.db.prepare(sql).all(params) as RunRow[]).map(toSummary)
+  }
+
+  /** Whether the run exists: one index seek, without the summary's counts over its steps and rollouts. */
+  exists(id: number): boolean {
+    return this.existsStmt.get(id) !== undefined
   }
 
   get(id: number): RunSummary | null {

@@ -1,11 +1,11 @@
-// Only the ECharts parts the dashboards draw with, so the bundle stays small (and nothing that
+// Only the ECharts parts the dashboards draw with (lines, and custom series for min–max bands), so the bundle stays small (and nothing that
 // needs eval, which the page's CSP forbids).
 import * as echarts from 'echarts/core'
-import { LineChart } from 'echarts/charts'
+import { CustomChart, LineChart } from 'echarts/charts'
 import { DataZoomInsideComponent, GridComponent, LegendComponent, ToolboxComponent, TooltipComponent } from 'echarts/components'
 import { CanvasRenderer } from 'echarts/renderers'
 
-echarts.use([LineChart, GridComponent, TooltipComponent, LegendComponent, DataZoomInsideComponent, ToolboxComponent, CanvasRenderer])
+echarts.use([LineChart, CustomChart, GridComponent, TooltipComponent, LegendComponent, DataZoomInsideComponent, ToolboxComponent, CanvasRenderer])
 
 export { echarts }
 export type EChartsType = echarts.EChartsType
