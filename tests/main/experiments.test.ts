@@ -226,6 +226,14 @@ describe('hicra experiment run', () => {
     expect(md).toMatch(/^# Experiments 1 \+ 1: tiny \+ tiny/)
     expect(md).toContain('| `#1 hicra` | 2/2 |')
     await expect(exec(process.execPath, [bin, 'experiment', 'report', '1', '9', '--db', db, '--out', out], { cwd: root })).rejects.toMatchObject({ stderr: expect.stringMatching(/experiment 9 does not exist/) })
+    // --arms keeps only the named arms (the baseline with them); an unknown name is refused, naming the arms there are.
+    await exec(process.execPath, [bin, 'experiment', 'report', '1', '1', '--arms', 'grpo,#1 hicra', '--db', db, '--out', out], { cwd: root })
+    const only = readFileSync(join(out, 'report.md'), 'utf8')
+    expect(only).toContain('| `#1 hicra` | 2/2 |')
+    expect(only).not.toContain('| `hicra` | 2/2 |')
+    expect(only).toMatch(/Baseline of the Δ columns: `grpo`/)
+    await expect(exec(process.execPath, [bin, 'experiment', 'report', '1', '--arms', 'grpo,nope', '--db', db, '--out', out], { cwd: root }))
+      .rejects.toMatchObject({ stderr: expect.stringMatching(/no arm 'nope' in this report \(arms: 'grpo', 'hicra'\)/) })
   })
 
   it('bad input: unknown preset or file, a bad spec file names its line', async () => {

@@ -12,7 +12,7 @@ import type { ExperimentProgress } from '../../shared/api/experiments'
 
 const usage = `hicra experiment run PRESET|FILE [--db FILE] [--workers N] [--new] [--json]
        hicra experiment list [--db FILE] [--json]
-       hicra experiment report ID [ID...] --out DIR [--db FILE]
+       hicra experiment report ID [ID...] --out DIR [--arms A,B,...] [--db FILE]
 
 An experiment is a grid of training runs: arms × grid axes (any config key) × seeds, each run an
 ordinary training run of the workspace, tagged experiment:ID and arm:NAME. Presets: ${PRESET_NAMES.join(', ')}
@@ -29,6 +29,7 @@ ordinary training run of the workspace, tagged experiment:ID and arm:NAME. Prese
            baseline arm, and the paper's dynamics (Figures 2, 3 and 8, Table 1). Several IDs
            are read as one experiment (arms run apart, e.g. extra α values against the first
            grid's GRPO arm), if every seed starts from the same base policy in all of them.
+           --arms A,B,... reports only those arms.
 
   --workers N   runs at a time (default: one per core)
   --db FILE     workspace database (default: ${defaultDbPath()})`
@@ -74,9 +75,11 @@ export const experimentCommand: Command = {
       })
     }
     if (sub === 'report') {
-      const { values, positionals } = parse(rest, { db: { type: 'string' }, out: { type: 'string' } })
+      const { values, positionals } = parse(rest, { db: { type: 'string' }, out: { type: 'string' }, arms: { type: 'string' } })
       if (values.help) { console.log(usage); return 0 }
       if (positionals.length === 0) throw new UsageError('report needs an experiment ID')
+      const arms = values.arms === undefined ? undefined : values.arms.split(',').map((a) => a.trim()).filter(Boolean)
+      if (arms && arms.length === 0) throw new UsageError('--arms needs at least one arm name')
       const ids = positionals.map((p) => intOption(p, 'ID', 1)!)
       if (!values.out) throw new UsageError('report needs --out DIR')
       const { writeReport } = await import('../../main/experiments/report')
@@ -86,7 +89,7 @@ export const experimentCommand: Command = {
           console.error(`hicra experiment: experiment ${missing} does not exist`)
           return 1
         }
-        const r = await writeReport(backend.ctx, ids.length === 1 ? ids[0] : ids, values.out!)
+        const r = await writeReport(backend.ctx, ids.length === 1 ? ids[0] : ids, values.out!, { arms })
         console.log(`wrote ${r.markdown} and ${r.figures.length} figures`)
         return 0
       })

@@ -53,9 +53,21 @@ const REPORT_KEYS = [...new Set([...FIGURES.map((f) => f.key), ...DYNAMICS_KEYS,
 
 const dur = (s: number | null) => (s === null ? '–' : s >= 3600 ? `${(s / 3600).toFixed(2)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`)
 
-export function reportData(ctx: BackendContext, id: number | readonly number[]): ExperimentData {
+export function reportData(ctx: BackendContext, id: number | readonly number[], opts: ReportOptions = {}): ExperimentData {
   const ids = typeof id === 'number' ? [id] : id
-  return mergeExperiments(ids.map((i) => loadExperimentData(ctx, i, REPORT_KEYS)))
+  const data = mergeExperiments(ids.map((i) => loadExperimentData(ctx, i, REPORT_KEYS)))
+  if (!opts.arms) return data
+  const known = data.arms.map((a) => a.arm)
+  const unknown = opts.arms.filter((a) => !known.includes(a))
+  if (unknown.length > 0) throw new Error(`no arm ${unknown.map((a) => `'${a}'`).join(', ')} in this report (arms: ${known.map((a) => `'${a}'`).join(', ')})`)
+  const arms = data.arms.filter((a) => opts.arms!.includes(a.arm))
+  const baseline = data.baseline && opts.arms.includes(data.baseline) ? data.baseline : null
+  return { ...data, arms, baseline, sources: data.sources.map((x) => ({ ...x, arms: x.arms.filter((a) => arms.some((b) => b.arm === a || b.arm === `#${x.id} ${a}`)) })) }
+}
+
+export interface ReportOptions {
+  /** Only these arms (names as the report shows them); the baseline stays if it is among them. */
+  arms?: readonly string[]
 }
 
 /** The markdown of the report (figures referenced by file name, beside it). */
@@ -147,8 +159,8 @@ export interface WrittenReport {
 }
 
 /** Writes the report of one experiment, or of several read as one (`mergeExperiments`). */
-export async function writeReport(ctx: BackendContext, id: number | readonly number[], outDir: string): Promise<WrittenReport> {
-  const data = reportData(ctx, id)
+export async function writeReport(ctx: BackendContext, id: number | readonly number[], outDir: string, opts: ReportOptions = {}): Promise<WrittenReport> {
+  const data = reportData(ctx, id, opts)
   mkdirSync(outDir, { recursive: true })
   const written: string[] = []
   const drawn: FigureDef[] = []
