@@ -98,14 +98,14 @@ const TrainConfigObject = z.strictObject({
 /**
  * Defaults that differ by task (a key the config gives always wins; the rest of the table above
  * applies). `strategy` is sized to warm up in about a minute and step in about a second on two CPU
- * cores: a 0.1 M-parameter policy, 400 warm-up steps of 32 traces, 8 prompts × 8 responses an RL
+ * cores: a 0.1 M-parameter policy, 350 warm-up steps of 32 traces, 8 prompts × 8 responses an RL
  * step, and a teacher that misreads the plan often and rarely reflects (docs/engine.md, "strategy").
  */
 export const TASK_DEFAULTS: Partial<Record<TaskName, { model?: Partial<ModelConfig>; warmup?: Partial<WarmupConfig>; batchPrompts?: number }>> = {
   strategy: {
     batchPrompts: 8,
     model: { layers: 2, dModel: 64, heads: 4, context: 100, ffMult: 4 },
-    warmup: { steps: 400, batchSize: 32, lr: 5e-3, strategyErrorRate: 0.5, executionErrorRate: 0.1, reflectionRate: 0.15 }
+    warmup: { steps: 350, batchSize: 32, lr: 5e-3, strategyErrorRate: 0.5, executionErrorRate: 0.1, reflectionRate: 0.15 }
   }
 }
 
