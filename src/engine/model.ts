@@ -1,5 +1,5 @@
 import type { ModelConfig } from './config'
-import { bmm, bmmT, channelProduct, embed, gelu, layerNorm, linear } from './ops'
+import { bmm, bmmT, channelProduct, embed, gelu, layerNorm, linear, onWasm } from './ops'
 import { Rng } from './rng'
 import { tf, type Tensor, type Tensor2D, type Tensor3D, type Variable } from './tf'
 
@@ -202,7 +202,7 @@ export class Policy {
       const q = tf.add(linear(h, p.wq as Tensor2D), p.bq) as Tensor2D
       const k = tf.add(linear(h, p.wk as Tensor2D), p.bk) as Tensor2D
       const v = tf.add(linear(h, p.wv as Tensor2D), p.bv) as Tensor2D
-      const att = opts.cache || opts.collect || t === 1 || this.attentionLayout === 'heads-first' || tf.getBackend() !== 'wasm'
+      const att = opts.cache || opts.collect || t === 1 || this.attentionLayout === 'heads-first' || !onWasm()
         ? this.attendHeadsFirst(q, k, v, n, t, l, scale, opts)
         : this.attendBatchLast(q, k, v, n, t, scale)
       x = tf.add(x, tf.add(linear(att, p.wo as Tensor2D), p.bo)) as Tensor2D

@@ -26,12 +26,18 @@ export const linear = customGrad((x: Tensor, w: Tensor, save: Save) => {
 }) as unknown as (x: Tensor2D, w: Tensor2D) => Tensor2D
 
 /**
+ * Whether the wasm fast paths below apply: their layouts suit XNNPACK; webgpu and the tensorflow
+ * bindings multiply transposed and batched operands natively and keep tfjs's plain products.
+ */
+export const onWasm = (): boolean => tf.getBackend() === 'wasm'
+
+/**
  * xᵀ · dy for x [M, K], dy [M, N]. XNNPACK's product is about twice as fast with the wider operand
  * on the right (measured: [64, 1952]·[1952, 256] 9.8 ms, [256, 1952]·[1952, 64] 4.2 ms), so a
  * wide dy is multiplied as (dyᵀ · x)ᵀ, whose final transpose is only K·N numbers.
  */
 function weightGrad(x: Tensor2D, dy: Tensor2D): Tensor2D {
-  if (dy.shape[1] > x.shape[1] && tf.getBackend() === 'wasm') return tf.transpose(tf.matMul(tf.transpose(dy), x)) as Tensor2D
+  if (dy.shape[1] > x.shape[1] && onWasm()) return tf.transpose(tf.matMul(tf.transpose(dy), x)) as Tensor2D
   return tf.matMul(tf.transpose(x), dy)
 }
 
@@ -43,11 +49,9 @@ function weightGrad(x: Tensor2D, dy: Tensor2D): Tensor2D {
 
 /** a [B, M, K] (or [B, K, M] with `ta`) · b [B, K, N] (or [B, N, K] with `tb`) → [B, M, N]. */
 function batchedProduct(a: Tensor3D, b: Tensor3D, ta: boolean, tb: boolean): Tensor3D {
-  const batch = a.shape[0]
-  const m = ta ? a.shape[2] : a.shape[1]
-  const k = ta ? a.shape[1] : a.shape[2]
-  const n = tb ? b.shape[1] : b.shape[2]
-  if (m > 1 && tf.getBackend() === 'wasm') {
+  // A single row (a decoding step) is faster on the plain kernel.
+  const rows = ta ? a.shape[2] : a.shape[1]
+  if (rows > 1 && onWasm()) {
     const x = tf.transpose(a, ta ? [2, 1, 0] : [1, 2, 0]) as Tensor3D
     const f = tf.transpose(b, tb ? [2, 0, 1] : [1, 0, 2]) as Tensor3D
     return tf.transpose(depthwiseProduct(x, f), [1, 0, 2]) as Tensor3D
@@ -55,29 +59,28 @@ function batchedProduct(a: Tensor3D, b: Tensor3D, ta: boolean, tb: boolean): Ten
   return tf.matMul(ta ? tf.transpose(a, [0, 2, 1]) : a, tb ? tf.transpose(b, [0, 2, 1]) : b) as Tensor3D
 }
 
-/** Batched a [B, M, K] · b [B, K, N]; its gradients are batched products too. */
-export const bmm = customGrad((a: Tensor, b: Tensor, save: Save) => {
-  save([a, b])
-  return {
-    value: batchedProduct(a as Tensor3D, b as Tensor3D, false, false),
-    gradFunc: (dy: Tensor, saved: Tensor[]) => {
-      const [as, bs] = saved as Tensor3D[]
-      return [batchedProduct(dy as Tensor3D, bs, false, true), batchedProduct(as, dy as Tensor3D, true, false)]
+/**
+ * Batched a [B, M, K] · b (b [B, K, N], or with `tb` b [B, N, K] and its transpose taken): the
+ * gradients are batched products too, dA = dy · bᵀ (dy · b with `tb`), dB = aᵀ · dy (dyᵀ · a).
+ */
+function batchedOp(tb: boolean) {
+  return customGrad((a: Tensor, b: Tensor, save: Save) => {
+    save([a, b])
+    return {
+      value: batchedProduct(a as Tensor3D, b as Tensor3D, false, tb),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [as, bs] = saved as Tensor3D[]
+        const d = dy as Tensor3D
+        return [batchedProduct(d, bs, false, !tb), tb ? batchedProduct(d, as, true, false) : batchedProduct(as, d, true, false)]
+      }
     }
-  }
-}) as unknown as (a: Tensor3D, b: Tensor3D) => Tensor3D
+  }) as unknown as (a: Tensor3D, b: Tensor3D) => Tensor3D
+}
 
+/** Batched a [B, M, K] · b [B, K, N]. */
+export const bmm = batchedOp(false)
 /** Batched a [B, M, K] · bᵀ for b [B, N, K] (attention scores q·kᵀ), without a separate transpose. */
-export const bmmT = customGrad((a: Tensor, b: Tensor, save: Save) => {
-  save([a, b])
-  return {
-    value: batchedProduct(a as Tensor3D, b as Tensor3D, false, true),
-    gradFunc: (dy: Tensor, saved: Tensor[]) => {
-      const [as, bs] = saved as Tensor3D[]
-      return [batchedProduct(dy as Tensor3D, bs, false, false), batchedProduct(dy as Tensor3D, as, true, false)]
-    }
-  }
-}) as unknown as (a: Tensor3D, b: Tensor3D) => Tensor3D
+export const bmmT = batchedOp(true)
 
 /**
  * The same product in the depthwise convolution's own layout, batch last: x [M, K, B] ·

@@ -36,7 +36,7 @@ export interface ExperimentData {
   arms: ArmData[]
   /** The arm Δs are taken against: the spec's baseline, else the first GRPO arm, else none. */
   baseline: string | null
-  /** The stored experiments this data was read from (several when merged), with their arms. */
+  /** The stored experiments this data was read from (several when merged), with their arms as named here. */
   sources: { id: number; name: string; arms: string[] }[]
 }
 
@@ -89,25 +89,29 @@ export function mergeExperiments(list: ExperimentData[]): ExperimentData {
   }
   const names = new Set<string>()
   const arms: ArmData[] = []
+  const sources: ExperimentData['sources'] = []
   for (const d of list) {
+    const source = { id: d.experiment.id, name: d.experiment.name, arms: [] as string[] }
     for (const a of d.arms) {
       const arm = names.has(a.arm) ? `#${d.experiment.id} ${a.arm}` : a.arm
       names.add(arm)
       arms.push({ ...a, arm })
+      source.arms.push(arm)
     }
+    sources.push(source)
   }
   const seeds = [...new Set(list.flatMap((d) => d.spec.seeds))].sort((a, b) => a - b)
-  const statuses = new Set(list.map((d) => d.experiment.status))
   return {
     experiment: {
       ...first.experiment,
       name: list.map((d) => d.experiment.name).join(' + '),
-      status: statuses.size === 1 ? first.experiment.status : list.find((d) => d.experiment.status !== 'completed')?.experiment.status ?? first.experiment.status,
+      // Completed only when all are; else the first one that is not.
+      status: list.find((d) => d.experiment.status !== 'completed')?.experiment.status ?? first.experiment.status,
       updatedAt: Math.max(...list.map((d) => d.experiment.updatedAt))
     },
     spec: { ...first.spec, description: list.map((d) => d.spec.description).filter(Boolean).join(' '), seeds, baseline: first.baseline ?? undefined },
     arms,
     baseline: first.baseline,
-    sources: list.flatMap((d) => d.sources)
+    sources
   }
 }

@@ -62,7 +62,7 @@ export function reportData(ctx: BackendContext, id: number | readonly number[], 
   if (unknown.length > 0) throw new Error(`no arm ${unknown.map((a) => `'${a}'`).join(', ')} in this report (arms: ${known.map((a) => `'${a}'`).join(', ')})`)
   const arms = data.arms.filter((a) => opts.arms!.includes(a.arm))
   const baseline = data.baseline && opts.arms.includes(data.baseline) ? data.baseline : null
-  return { ...data, arms, baseline, sources: data.sources.map((x) => ({ ...x, arms: x.arms.filter((a) => arms.some((b) => b.arm === a || b.arm === `#${x.id} ${a}`)) })) }
+  return { ...data, arms, baseline, sources: data.sources.map((x) => ({ ...x, arms: x.arms.filter((a) => opts.arms!.includes(a)) })) }
 }
 
 export interface ReportOptions {

@@ -1,5 +1,6 @@
 import { ApiError } from '../../shared/errors'
 import type { RunSummary } from '../../shared/api/runs'
+import type { ImportSummary } from '../../shared/api/import'
 import type { BackendContext } from '../context'
 import type { HandlersOf } from './types'
 import { liveRun } from '../train/runner'
@@ -22,12 +23,11 @@ function timeNote(ctx: BackendContext, runId: number, kind: string, source: unkn
   if (differs !== undefined) return null
   const n = db.prepare('SELECT count(*) FROM run_steps WHERE run_id = ?').pluck().get(runId) as number
   if (n < 2) return null
-  const t = { n }
-  if (kind !== 'import') return `its ${t.n} steps all carry one time.`
+  if (kind !== 'import') return `its ${n} steps all carry one time.`
   // The import said why it found no times (a timestamp field that has holes, say); older imports did not.
-  const said = (source as { summary?: { wallTimes?: { from: string; note: string } } } | null)?.summary?.wallTimes
-  return `its ${t.n} steps all carry the time they were imported: ` +
-    (said?.from === 'none' ? `${said.note.replace(/: every step holds the time of the import.*$/, '')}.` : 'the files have no timestamp field and no per-step files whose times could stand in.')
+  const why = (source as { summary?: Pick<ImportSummary, 'wallTimes'> } | null)?.summary?.wallTimes?.why
+  return `its ${n} steps all carry the time they were imported: ` +
+    (why !== undefined ? `${why}.` : 'the files have no timestamp field and no per-step files whose times could stand in.')
 }
 
 export const runsHandlers: HandlersOf<'runs/list' | 'runs/get' | 'runs/delete' | 'runs/rename' | 'runs/update' | 'runs/create' | 'runs/metricKeys'> = {

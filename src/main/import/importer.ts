@@ -459,7 +459,7 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
     const steps = withRelativePerplexity(raw)
     const times = chooseStepTimes(p.format, p.files, recordTimes, steps.map((x) => x.step), mapping.record.timestamp ?? mapping.rollout.timestamp)
     p.notes.push(times.note)
-    const s = { ...summary(p, runId, null, bad, rollouts, tokenRollouts, steps.length, t0, mapping), wallTimes: { from: times.from, note: times.note } }
+    const s = { ...summary(p, runId, null, bad, rollouts, tokenRollouts, steps.length, t0, mapping), wallTimes: { from: times.from, note: times.note, ...(times.why !== undefined ? { why: times.why } : {}) } }
     ctx.store.metrics.append(runId, withStepTimes(metricPoints(steps), times.times))
     const source = { format: p.format, paths: p.paths, mapping: p.req.mapping ?? p.mapping, resolvedMapping: s.mapping,
       sg: { name: p.sg.name, file: p.sg.file }, tokenizer: p.req.tokenizer ? resolve(p.req.tokenizer) : null, summary: { ...s, bad: s.bad.slice(0, 100) } }

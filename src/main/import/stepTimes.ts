@@ -14,6 +14,8 @@ export interface StepTimes {
   note: string
   /** Where the times came from: the records' timestamps, the files' modification times, or nowhere. */
   from: 'records' | 'files' | 'none'
+  /** With none: why, in words (the note adds what follows: the time axes are off). */
+  why?: string
 }
 
 /** Keeps the latest time of each step (a step is done when its last record is). */
@@ -49,7 +51,8 @@ export function chooseStepTimes(format: ImportFormat, files: readonly { path: st
   }
   if (why !== null) {
     const f = stepTimesFromFiles(format, files)
-    return { ...f, note: `the records' ${name} times were not used: ${why}; ${f.note}` }
+    const unused = `the records' ${name} times were not used: ${why}`
+    return { ...f, note: `${unused}; ${f.note}`, ...(f.why !== undefined ? { why: `${unused}; ${f.why}` } : {}) }
   }
   const times = new Map(sorted.map((s) => [s, recordTimes.get(s)!]))
   const span = times.get(sorted[sorted.length - 1]!)! - times.get(sorted[0]!)!
@@ -59,7 +62,8 @@ export function chooseStepTimes(format: ImportFormat, files: readonly { path: st
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-const NONE = 'the records carry no timestamp and the files no time of their own: every step holds the time of the import, so relative and wall time are off for this run'
+const NONE = 'the records carry no timestamp and the files no time of their own'
+const OFF = ': every step holds the time of the import, so relative and wall time are off for this run'
 
 /**
  * File times stand in only when they can mean the training's pace: one file per step, and times
@@ -67,7 +71,7 @@ const NONE = 'the records carry no timestamp and the files no time of their own:
  * would all read "now", which is no timeline).
  */
 export function stepTimesFromFiles(format: ImportFormat, files: readonly { path: string; stepHint: number | null }[]): StepTimes {
-  const none = (note: string): StepTimes => ({ times: null, note, from: 'none' })
+  const none = (why: string): StepTimes => ({ times: null, note: why + OFF, from: 'none', why })
   if (format === 'jsonl') return none(NONE)
   const byStep = new Map<number, number>()
   for (const f of files) {
@@ -86,11 +90,11 @@ export function stepTimesFromFiles(format: ImportFormat, files: readonly { path:
   const ts = steps.map((s) => byStep.get(s)!)
   for (let i = 1; i < ts.length; i++) {
     if (ts[i]! < ts[i - 1]!) {
-      return none('the files\' modification times do not follow their steps (copied or touched later?): every step holds the time of the import, so relative and wall time are off for this run')
+      return none('the files\' modification times do not follow their steps (copied or touched later?)')
     }
   }
   if (ts[ts.length - 1]! - ts[0]! < 1000) {
-    return none('the files were all written within one second (copied without their times?): every step holds the time of the import, so relative and wall time are off for this run')
+    return none('the files were all written within one second (copied without their times?)')
   }
   return { times: byStep, from: 'files', note: `wall times: each step's file modification time (${steps.length} files, ${formatSpan(ts[ts.length - 1]! - ts[0]!)} from first to last)` }
 }

@@ -61,7 +61,7 @@ export interface ImportSummary {
    * Where the steps' wall times came from: the records' timestamp field, the files' modification
    * times, or nowhere (every step holds the import's time; the time axes are off), and in words.
    */
-  wallTimes?: { from: 'records' | 'files' | 'none'; note: string }
+  wallTimes?: { from: 'records' | 'files' | 'none'; note: string; /** With none: why there are no times, without the note's consequence. */ why?: string }
   /** The other runs this import started: one per `each` entry, or a checkpoint folder's start/final files. */
   also?: { jobId: number; runId: number; name: string }[]
   mapping: { record: ImportMapping; rollout: ImportMapping }

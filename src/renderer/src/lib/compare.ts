@@ -65,8 +65,6 @@ export function delta(value: number | null, baseline: number | null): number | n
   return value === null || baseline === null ? null : value - baseline
 }
 
-export { stableJson } from '../../../shared/stableJson'
-
 /** An explicit group (an experiment's arm): its name and its runs. */
 export interface Arm { label: string; runIds: number[] }
 
