@@ -34,8 +34,10 @@ export const DEFAULT_NAMES: Record<MapField, readonly string[]> = {
   rollouts: ['rollouts', 'samples', 'generations'],
   // One model's answer among several in a record: only ever named (--map entry=NAME, --each).
   entry: [],
-  // When the record was written (timestamps.ts): the step's wall time is its latest record's.
-  timestamp: ['timestamp', '_timestamp', 'wall_time', 'created_at', 'time', 'datetime']
+  // When the record was written (timestamps.ts): the step's wall time is its latest record's. Not
+  // `time`: loggers often write a duration there (seconds a generation took), which would make
+  // every record a bad line; --map timestamp=time reads it where it is a point in time.
+  timestamp: ['timestamp', '_timestamp', 'wall_time', 'created_at', 'datetime']
 }
 
 /**
