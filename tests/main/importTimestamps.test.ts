@@ -117,6 +117,17 @@ describe('import: the records\' timestamps as the steps\' wall times', () => {
     expect(stepWalls(s.runId!)).toEqual([{ step: 1, wall: T0 }, { step: 2, wall: T0 + 90_000 }])
   })
 
+  it('a "time" field is not read by default: it often holds a duration', async () => {
+    const file = jsonl('durations.jsonl', [
+      { step: 1, output: 'a', score: 1, time: 3.2 },
+      { step: 2, output: 'b', score: 0, time: 2.1 }
+    ])
+    const s = await importAll({ paths: [file], sg: SG })
+    expect(s.bad).toEqual([])
+    expect(s.rollouts).toBe(2)
+    expect(s.wallTimes?.from).toBe('none')
+  })
+
   it('take precedence over the checkpoint files\' times', async () => {
     const dir = join(t.dir, 'ckpt')
     mkdirSync(dir)
