@@ -23,6 +23,7 @@ await build({
     // Names the modules look for next to themselves (import.meta.url).
     analyzeWorker: 'src/main/import/analyzeWorkerMain.ts',
     importWorker: 'src/main/import/importWorkerMain.ts',
+    checkpointWorker: 'src/main/store/checkpointWorkerMain.ts',
     worker: 'src/engine/worker.ts'
   },
   outdir,

@@ -7,6 +7,7 @@ import type { BackendContext } from '../context'
 import type { Db } from '../store'
 import { JobCancelled, type JobHandle } from '../jobs'
 import { RolloutsRepo, type NewRollout } from '../store/rollouts'
+import { WalCheckpointer } from '../store/walCheckpointer'
 import type { Statement } from 'better-sqlite3'
 import { hashFile } from './lineChunks'
 import { listSources, type ImportFormat, type RunConfigFile, type SideGroup, type SourceFile } from './sources'
@@ -317,29 +318,36 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
       }
       return [first, last]
     }))
-  // Checkpoint the WAL every 64 MB instead of every 4 MB while bulk-writing: far fewer fsyncs. The
-  // first of concurrent imports on a connection raises it, the last one restores it.
-  let saved = bulkWriters.get(db)
-  if (!saved) bulkWriters.set(db, (saved = { n: 0, autoCheckpoint: db.pragma('wal_autocheckpoint', { simple: true }) as number }))
-  if (saved.n++ === 0) db.pragma('wal_autocheckpoint = 16384')
+  // While bulk-writing 64 MB or more, the WAL is checkpointed on a thread of its own
+  // (walCheckpointer.ts; for less, starting the thread costs more than it saves); otherwise every
+  // 64 MB instead of every 4 MB: far fewer fsyncs. The first of concurrent
+  // imports on a connection sets this up, the last one restores it.
+  let bulk = bulkWriters.get(db)
+  if (!bulk) bulkWriters.set(db, (bulk = { n: 0, autoCheckpoint: db.pragma('wal_autocheckpoint', { simple: true }) as number, checkpointer: null }))
+  if (bulk.n++ === 0) {
+    bulk.checkpointer = total >= 64e6 || process.env.HICRA_CHECKPOINT_THREAD === '1' ? WalCheckpointer.start(db) : null
+    if (!bulk.checkpointer) db.pragma(`wal_autocheckpoint = ${Math.round((64 << 20) / (db.pragma('page_size', { simple: true }) as number))}`)
+  }
+  const wrote = (bytes: number) => bulk.checkpointer?.wrote(bytes)
   try {
-    return await writeAll(ctx, p, runId, job, total, t0, write, insFile, idRanges, hashes, bad)
+    return await writeAll(ctx, p, runId, job, total, t0, write, insFile, idRanges, hashes, bad, wrote)
   } finally {
-    if (--saved.n === 0) {
-      db.pragma(`wal_autocheckpoint = ${saved.autoCheckpoint}`)
+    if (--bulk.n === 0) {
       bulkWriters.delete(db)
+      if (bulk.checkpointer) await bulk.checkpointer.stop()
+      else db.pragma(`wal_autocheckpoint = ${bulk.autoCheckpoint}`)
     }
   }
 }
 
-const bulkWriters = new WeakMap<Db, { n: number; autoCheckpoint: number }>()
+const bulkWriters = new WeakMap<Db, { n: number; autoCheckpoint: number; checkpointer: WalCheckpointer | null }>()
 
 /** Response characters written in one transaction (several chunks of lines). */
 const WRITE_CHARS = 4 << 20
 
 async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHandle, total: number, t0: number,
   write: (groups: readonly { rows: NewRollout[]; labels: (string | null)[] }[]) => [number, number][], insFile: Statement, idRanges: Map<number, [number, number][]>,
-  hashes: Set<string>, bad: BadLines): Promise<ImportSummary> {
+  hashes: Set<string>, bad: BadLines, wrote: (bytes: number) => void): Promise<ImportSummary> {
   const db = ctx.store.db
   let rollouts = 0
   let tokenRollouts = 0
@@ -360,6 +368,7 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
   const flush = () => {
     if (pending.length === 0) return
     const ranges = write(pending)
+    wrote(pendingChars)
     pending.forEach((g, k) => {
       let list = idRanges.get(g.file)
       if (!list) idRanges.set(g.file, (list = []))

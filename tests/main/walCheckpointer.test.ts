@@ -1,0 +1,88 @@
+import { afterAll, describe, expect, it } from 'vitest'
+import Database from 'better-sqlite3'
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
+import { openStore } from '../../src/main/store'
+import { openDatabase, PAGE_SIZE } from '../../src/main/store/open'
+import { WalCheckpointer } from '../../src/main/store/walCheckpointer'
+import { tempDir } from '../helpers/tmp'
+
+const tmp = tempDir('hicra-wal-')
+afterAll(tmp.cleanup)
+
+describe('page size of workspaces', () => {
+  it('a new workspace gets 16 KB pages; an existing one keeps its own', () => {
+    const fresh = join(tmp.dir, 'fresh.db')
+    const db = openDatabase(fresh)
+    expect(db.pragma('page_size', { simple: true })).toBe(PAGE_SIZE)
+    db.close()
+    // A workspace made with 4 KB pages (as before) opens, migrates and stays at 4 KB.
+    const old = join(tmp.dir, 'old.db')
+    const raw = new Database(old)
+    raw.pragma('page_size = 4096')
+    raw.exec('CREATE TABLE t (x)')
+    raw.exec('DROP TABLE t')
+    raw.close()
+    const again = openDatabase(old)
+    expect(again.pragma('page_size', { simple: true })).toBe(4096)
+    expect(again.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'rollouts'").pluck().get()).toBe(1)
+    again.close()
+  })
+})
+
+describe('WAL checkpoints on their own thread', () => {
+  it('copies the log into the database while the writer writes, and restores the writer\'s own checkpoint', async () => {
+    const path = join(tmp.dir, 'bulk.db')
+    const store = openStore(path)
+    const db = store.db
+    const before = db.pragma('wal_autocheckpoint', { simple: true })
+    // A backstop far above what is written: only the thread can have copied pages into the file.
+    const cp = WalCheckpointer.start(db, { everyBytes: 2 << 20, backstopBytes: 1 << 30 })
+    expect(cp).not.toBeNull()
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(Math.round((1 << 30) / PAGE_SIZE))
+    db.exec('CREATE TABLE bulk (id INTEGER PRIMARY KEY, body TEXT)')
+    const ins = db.prepare('INSERT INTO bulk (body) VALUES (?)')
+    const body = 'x'.repeat(2000)
+    const sizeAfterSchema = statSync(path).size
+    const write = db.transaction((n: number) => {
+      for (let i = 0; i < n; i++) ins.run(body + i)
+    })
+    for (let k = 0; k < 12; k++) {
+      write(1000)
+      cp!.wrote(1000 * body.length)
+      // Let the thread run between transactions, as the reading threads' messages let it in an import.
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    await cp!.stop()
+    expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(before)
+    // About 24 MB written: most of it is in the database file, copied there by the thread.
+    expect(statSync(path).size - sizeAfterSchema).toBeGreaterThan(8 << 20)
+    expect(db.prepare('SELECT count(*) FROM bulk').pluck().get()).toBe(12000)
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
+    store.close()
+  })
+
+  it('without reports of written bytes it checkpoints nothing (the writer\'s own checkpoint is the backstop)', async () => {
+    const path = join(tmp.dir, 'quiet.db')
+    const store = openStore(path)
+    const db = store.db
+    const cp = WalCheckpointer.start(db, { everyBytes: 2 << 20, backstopBytes: 1 << 30 })
+    db.exec('CREATE TABLE bulk (id INTEGER PRIMARY KEY, body TEXT)')
+    const size0 = statSync(path).size
+    const ins = db.prepare('INSERT INTO bulk (body) VALUES (?)')
+    db.transaction(() => {
+      for (let i = 0; i < 4000; i++) ins.run('y'.repeat(2000))
+    })()
+    await new Promise((r) => setTimeout(r, 50))
+    await cp!.stop()
+    expect(statSync(path).size).toBe(size0)
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(8 << 20)
+    store.close()
+  })
+
+  it('none for an in-memory database', () => {
+    const db = openDatabase(':memory:')
+    expect(WalCheckpointer.start(db)).toBeNull()
+    db.close()
+  })
+})
