@@ -28,6 +28,8 @@ export class Store {
     this.errorLabels = new ErrorLabelsRepo(db)
     this.sgSets = new SgSetsRepo(db)
     this.experiments = new ExperimentsRepo(db)
+    // Blocks a DELETE elsewhere (or migration 5) left stale; a read-only workspace reads those from the rows.
+    if (!db.readonly) this.metrics.repairAll()
   }
 
   get schemaVersion(): number {

@@ -70,6 +70,8 @@ function dropStepsFrom(ctx: BackendContext, runId: number, step: number): void {
     db.prepare('DELETE FROM rollouts WHERE run_id = ? AND step >= ?').run(runId, step)
     db.prepare('DELETE FROM metrics WHERE run_id = ? AND step >= ?').run(runId, step)
     db.prepare('DELETE FROM run_steps WHERE run_id = ? AND step >= ?').run(runId, step)
+    // The DELETE marked the series' blocks from `step` on stale; rebuilt now, charts read them again.
+    ctx.store.metrics.repair(runId)
   })()
 }
 
