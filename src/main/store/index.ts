@@ -28,8 +28,16 @@ export class Store {
     this.errorLabels = new ErrorLabelsRepo(db)
     this.sgSets = new SgSetsRepo(db)
     this.experiments = new ExperimentsRepo(db)
-    // Blocks a DELETE elsewhere (or migration 5) left stale; a read-only workspace reads those from the rows.
-    if (!db.readonly) this.metrics.repairAll()
+    // Blocks a DELETE elsewhere (or migration 5) left stale. Stale blocks are read from the rows, so
+    // a read-only workspace, or one whose write lock another process holds past the busy timeout,
+    // opens anyway and leaves them to the next append or opening.
+    if (!db.readonly) {
+      try {
+        this.metrics.repairAll()
+      } catch (err) {
+        if (!String((err as { code?: string }).code).startsWith('SQLITE_BUSY')) throw err
+      }
+    }
   }
 
   get schemaVersion(): number {
