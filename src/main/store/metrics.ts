@@ -154,7 +154,9 @@ export class MetricsRepo {
   }
 
   series(q: SeriesQuery): MetricSeries {
-    return this.query(q, true)
+    // One snapshot for its several statements: another process's commit in between (rows, blocks and
+    // stale marks change together) cannot pair one state's range with another's blocks.
+    return this.db.transaction(() => this.query(q, true))()
   }
 
   /**
