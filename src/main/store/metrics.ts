@@ -98,8 +98,10 @@ export class MetricsRepo {
       for (const [step, wall] of steps) this.insertStep.run(runId, step, wall)
       // From the rows, not from the points: a replaced point or one SQLite stores otherwise (-0 as 0)
       // reads back as the bucket query would read it.
-      for (const [key, blocks] of touched) this.rebuildBlocks(runId, key, [...blocks])
-      this.repair(runId)
+      // Marks exist only after a DELETE or UPDATE: without them the rebuilt blocks have none to clear.
+      const marked = this.staleOfRunStmt.get(runId) !== undefined
+      for (const [key, blocks] of touched) this.rebuildBlocks(runId, key, [...blocks], marked)
+      if (marked) this.repair(runId)
     })()
     return written
   }
@@ -114,7 +116,7 @@ export class MetricsRepo {
         const key = stale[i]![0]
         const blocks: number[] = []
         for (; i < stale.length && stale[i]![0] === key; i++) blocks.push(stale[i]![1])
-        this.rebuildBlocks(runId, key, blocks)
+        this.rebuildBlocks(runId, key, blocks, true)
       }
     })()
   }
@@ -125,7 +127,7 @@ export class MetricsRepo {
   }
 
   /** Each contiguous stretch of `blocks` from one range read of its rows; an empty block is dropped. */
-  private rebuildBlocks(runId: number, key: string, blocks: number[]): void {
+  private rebuildBlocks(runId: number, key: string, blocks: number[], unmark: boolean): void {
     blocks.sort((a, b) => a - b)
     let first = 0
     for (let i = 1; i <= blocks.length; i++) {
@@ -148,7 +150,7 @@ export class MetricsRepo {
         }
         this.putBlockStmt.run(runId, key, b, Buffer.from(data.buffer))
       }
-      this.unstaleStmt.run(runId, key, b0, b1)
+      if (unmark) this.unstaleStmt.run(runId, key, b0, b1)
       first = i
     }
   }
