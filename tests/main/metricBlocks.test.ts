@@ -212,6 +212,25 @@ describe('metric blocks', () => {
     store.close()
   })
 
+  it('steps past 2^53 are answered from the rows, and their deletes leave no mark behind', () => {
+    const store = openStore(dbFile())
+    const run = store.runs.create({ name: 'r', kind: 'import' }).id
+    const huge = [2 ** 53 + 2, 1e18, 1e300, -1e300]
+    store.metrics.append(run, [...Array.from({ length: 3000 }, (_, i) => ({ step: i, key: 'loss', value: i % 13, wallTime: i })),
+      ...huge.map((step, i) => ({ step, key: 'loss', value: 100 + i, wallTime: 5000 + i }))])
+    const qs: SeriesQuery[] = [{ runId: run, key: 'loss', maxPoints: 100 }, { runId: run, key: 'loss', stepMin: 0, stepMax: 2999, maxPoints: 100 },
+      { runId: run, key: 'loss', stepMin: 10, maxPoints: 50 }, { runId: run, key: 'loss', stepMax: 2500, maxPoints: 70 },
+      { runId: run, key: 'loss', stepMin: -1e301, stepMax: 1e301, maxPoints: 100 }, { runId: run, key: 'loss', stepMin: 0, stepMax: 2e18, maxPoints: 100 }]
+    expectSame(store, qs)
+    expect(store.metrics.series(qs[4]!).max).toEqual(expect.arrayContaining([101, 102, 103]))
+    store.db.prepare('DELETE FROM metrics WHERE run_id = ? AND abs(step) > 1e15').run(run)
+    expect(staleCount(store)).toBeGreaterThan(0)
+    store.metrics.append(run, [{ step: 3000, key: 'loss', value: 1 }])
+    expect(staleCount(store)).toBe(0)
+    expectSame(store, qs)
+    store.close()
+  })
+
   it('a read-only workspace with stale blocks answers from the rows', () => {
     const path = dbFile()
     const store = openStore(path)

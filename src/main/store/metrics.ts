@@ -18,6 +18,12 @@ export interface SeriesQuery {
  */
 export const BLOCK_STEPS = 32
 const blockOf = (step: number): number => Math.floor(step / BLOCK_STEPS)
+/**
+ * Blocks exist for steps of magnitude below 2^53 (exact doubles; the triggers' CAST saturates at
+ * 2^63). Points past that are answered from the rows: a range reaching them never reads blocks.
+ */
+const MAX_STEP = 2 ** 53
+const MAX_BLOCK = MAX_STEP / BLOCK_STEPS
 /** Blocks concatenated per read: ~1.5 MB of points at most in memory at once. */
 const BLOCKS_PER_READ = 2048
 
@@ -127,7 +133,13 @@ export class MetricsRepo {
   }
 
   /** Each contiguous stretch of `blocks` from one range read of its rows; an empty block is dropped. */
-  private rebuildBlocks(runId: number, key: string, blocks: number[], unmark: boolean): void {
+  private rebuildBlocks(runId: number, key: string, all: number[], unmark: boolean): void {
+    const blocks = all.filter((b) => Math.abs(b) < MAX_BLOCK)
+    // Marks out there (the triggers' blocks of such steps need not be exact doubles) are just cleared.
+    if (unmark && blocks.length < all.length) {
+      this.unstaleStmt.run(runId, key, MAX_BLOCK, Number.MAX_VALUE)
+      this.unstaleStmt.run(runId, key, -Number.MAX_VALUE, -MAX_BLOCK)
+    }
     blocks.sort((a, b) => a - b)
     let first = 0
     for (let i = 1; i <= blocks.length; i++) {
@@ -214,6 +226,7 @@ export class MetricsRepo {
    * rows' order, so that the rows answer.
    */
   private bucketsFromBlocks(runId: number, key: string, lo: number, hi: number, n: number, span: number): Bucket[] | null {
+    if (!(Math.abs(lo) < MAX_STEP && Math.abs(hi) < MAX_STEP)) return null
     const b1 = blockOf(hi)
     let b = blockOf(lo)
     if (this.staleInStmt.get(runId, key, b, b1) !== undefined) return null
