@@ -64,8 +64,21 @@ function runFile(matcher: SgMatcher, path: string): FileRun {
   const t0 = process.hrtime.bigint()
   const c0 = process.cpuUsage()
   const buf = readFileSync(path)
-  let textChars = 0
   const acc = new StepMetricsAccumulator(matcher, { passK: [1] })
+  const textChars = feedLines(acc, buf)
+  const metrics = acc.result()
+  const cu = process.cpuUsage(c0)
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (cu.user + cu.system) / 1e6, bytes: buf.length, textChars, metrics }
+}
+
+// The per-line loop in a function of its own: with it inside runFile, V8 compiled runFile on
+// stack replacement in the loop, without feedback for the code after it, and reused that code
+// for every file: each file's end deoptimized it (--trace-deopt: "insufficient type feedback",
+// once a file) and the loop began again unoptimized, which held the bench at 41–50 MB per
+// CPU-second where this form runs at 69–83 (2026-12-01, four files, alternating; not a cost of
+// the core, whose importer loops do not deoptimize so).
+function feedLines(acc: StepMetricsAccumulator, buf: Buffer): number {
+  let textChars = 0
   // Decode line by line: one non-ASCII character would make a whole-file string two-byte,
   // which slows both JSON.parse and every scan after it.
   let pos = 0
@@ -79,9 +92,7 @@ function runFile(matcher: SgMatcher, path: string): FileRun {
     }
     pos = nl + 1
   }
-  const metrics = acc.result()
-  const cu = process.cpuUsage(c0)
-  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (cu.user + cu.system) / 1e6, bytes: buf.length, textChars, metrics }
+  return textChars
 }
 
 function runAll(phrases: string[], paths: string[]): Run {
