@@ -37,9 +37,9 @@ export function toNewRollout(a: Row, occurrences: number, matcher: SgMatcher): N
 /**
  * Bytes of a file read per `rows` event. A chunk's rows stay alive until they are posted, and
  * every scavenge copies them: with 1 MB chunks the import workers spent 12% of their time
- * collecting garbage. 256 KB chunks took 10% less CPU over the whole import (8.2 s of user CPU
- * against 9.1 s, mean of seven alternating imports of the 200 MB dump) and 20 MB less peak
- * memory. The writer still gathers ~4 MB of responses to a transaction (importer.ts).
+ * collecting garbage, and 256 KB chunks took 10% less CPU over the whole import (8.2 s of user CPU against
+ * 9.1 s, mean of seven alternating imports of the 200 MB dump) and 20 MB less peak memory. The
+ * writer still gathers ~4 MB of responses to a transaction (importer.ts).
  */
 export const IMPORT_CHUNK_BYTES = 256 << 10
 
