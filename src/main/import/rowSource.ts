@@ -35,15 +35,6 @@ export function toNewRollout(a: Row, occurrences: number, matcher: SgMatcher): N
 }
 
 /**
- * Bytes of a file read per `rows` event. A chunk's rows stay alive until they are posted, and
- * every scavenge copies them: with 1 MB chunks the import workers spent 12% of their time
- * collecting garbage, and 256 KB chunks took 10% less CPU over the whole import (8.2 s of user CPU against
- * 9.1 s, mean of seven alternating imports of the 200 MB dump) and 20 MB less peak memory. The
- * writer still gathers ~4 MB of responses to a transaction (importer.ts).
- */
-export const IMPORT_CHUNK_BYTES = 256 << 10
-
-/**
  * Reads files in order on this thread, each scanned chunk becoming one `rows` event; `bytes` is
  * the bytes read so far over all files. With `perFileSteps`, each file's step metrics are kept
  * apart and returned raw (a worker's job); otherwise all files feed one book.
@@ -55,7 +46,7 @@ export async function* readRows(files: readonly SourceFile[], phrases: string[],
   const extractor = new RecordExtractor(mapping)
   const index = new Map(files.map((f, i) => [f, i]))
   const idx = (f: SourceFile) => (fileIndex ? fileIndex(index.get(f)!) : index.get(f)!)
-  for await (const ev of scanFiles(files, { extractor, tokenizer, signal, hash: true, chunkBytes: IMPORT_CHUNK_BYTES })) {
+  for await (const ev of scanFiles(files, { extractor, tokenizer, signal, hash: true })) {
     if (ev.type === 'batch') {
       const rows: NewRollout[] = new Array(ev.rows.length)
       const labels: (string | null)[] = new Array(ev.rows.length)
