@@ -147,10 +147,11 @@ async function main(): Promise<void> {
   const rows: string[][] = []
   let refRate = 0
   // `load`: the 1-minute load average as the measurement began and as it ended.
+  const loadOf = (m: Measured) => `${m.load[0].toFixed(2)}–${m.load[1].toFixed(2)}`
   const row = (what: string, mb: number, m: Measured, target: string) => {
     const rate = mb / m.seconds
     rows.push([what, `${mb.toFixed(0)} MB`, `${m.seconds.toFixed(2)} s`, `${rate.toFixed(1)} MB/s`, refRate > 0 ? `${(rate / refRate).toFixed(2)}×` : '1×',
-      `${m.peakRssMb.toFixed(0)} MB`, `${m.load[0].toFixed(2)}–${m.load[1].toFixed(2)}`, target, m.code === 0 ? '' : `exit ${m.code}`])
+      `${m.peakRssMb.toFixed(0)} MB`, loadOf(m), target, m.code === 0 ? '' : `exit ${m.code}`])
     return rate
   }
   console.log(`cores: ${availableParallelism()}, node ${process.version}, CLI: ${hicra.join(' ')}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`)
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
   if (!onlyBig) {
     const an = await measure([...hicra, 'analyze', small, '--sg', sg, '--json'])
     anRate = row(`hicra analyze (default: ${Math.min(8, availableParallelism())} threads)`, mb200, an, '≥ 0.8×')
-    anLoad = rows[rows.length - 1]![6]!
+    anLoad = loadOf(an)
     const an1 = await measure([...hicra, 'analyze', small, '--sg', sg, '--json', '--threads', '1'])
     row('hicra analyze --threads 1', mb200, an1, '')
     // The same rollouts as one JSONL file: cut into line-aligned ranges for the threads.
@@ -189,7 +190,7 @@ async function main(): Promise<void> {
     const im = await measure([...hicra, 'import', big, '--db', join(dbDir, 'w1g.db'), '--sg', sg])
     imRate = row('hicra import (1 GB)', mb1g, im, '≥ 0.5×, RSS < 400 MB')
     imRss = im.peakRssMb
-    imLoad = rows[rows.length - 1]![6]!
+    imLoad = loadOf(im)
     const dbSize = statSync(join(dbDir, 'w1g.db')).size + (existsSync(join(dbDir, 'w1g.db-wal')) ? statSync(join(dbDir, 'w1g.db-wal')).size : 0)
     console.log(`1 GB import: database ${(dbSize / 1e6).toFixed(0)} MB`)
   }

@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import path from 'node:path'
+import { mean } from '../src/core/stats'
 import { runTraining } from '../src/engine/trainer'
 
 interface SeedResult {
@@ -25,7 +26,6 @@ const arg = (name: string, dflt?: string) => {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? process.argv[i + 1] : dflt
 }
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 const KEYS = ['accuracy', 'length', 'error_planning', 'error_calculation', 'error_format', 'semantic_entropy', 'token_entropy_planning', 'token_entropy_execution']
 
 async function run(): Promise<void> {

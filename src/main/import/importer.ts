@@ -320,12 +320,12 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
     }))
   // While bulk-writing 64 MB or more, the WAL is checkpointed on a thread of its own
   // (walCheckpointer.ts; for less, starting the thread costs more than it saves); otherwise every
-  // 64 MB instead of every 4 MB: far fewer fsyncs. The first of concurrent
-  // imports on a connection sets this up, the last one restores it.
+  // 64 MB instead of every 4 MB: far fewer fsyncs. The first of concurrent imports on a connection
+  // sets this up, the last one restores it.
   let bulk = bulkWriters.get(db)
   if (!bulk) bulkWriters.set(db, (bulk = { n: 0, autoCheckpoint: db.pragma('wal_autocheckpoint', { simple: true }) as number, checkpointer: null }))
   if (bulk.n++ === 0) {
-    bulk.checkpointer = total >= 64e6 || process.env.HICRA_CHECKPOINT_THREAD === '1' ? WalCheckpointer.start(db) : null
+    bulk.checkpointer = total >= 64e6 ? WalCheckpointer.start(db) : null
     if (!bulk.checkpointer) db.pragma(`wal_autocheckpoint = ${Math.round((64 << 20) / (db.pragma('page_size', { simple: true }) as number))}`)
   }
   const wrote = (bytes: number) => bulk.checkpointer?.wrote(bytes)

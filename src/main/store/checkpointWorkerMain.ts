@@ -23,4 +23,3 @@ port.on('message', (m: 'checkpoint' | 'stop') => {
     port.postMessage({ type: 'error', message: (e as Error).message })
   }
 })
-port.postMessage({ type: 'ready' })

@@ -1,5 +1,5 @@
-// Only the ECharts parts the dashboards draw with (lines, and custom series for min–max bands), so the bundle stays small (and nothing that
-// needs eval, which the page's CSP forbids).
+// Only the ECharts parts the dashboards draw with (lines, and custom series for min–max bands), so
+// the bundle stays small (and nothing that needs eval, which the page's CSP forbids).
 import * as echarts from 'echarts/core'
 import { CustomChart, LineChart } from 'echarts/charts'
 import { DataZoomInsideComponent, GridComponent, LegendComponent, ToolboxComponent, TooltipComponent } from 'echarts/components'
