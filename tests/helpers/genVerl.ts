@@ -1,20 +1,9 @@
 import { mkdirSync, openSync, writeSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
+import { rng } from './rng'
 
 const PHRASES = ["let's try a different approach", 'we can use the fact that', 'wait, let me check', 'but the problem mentions that', 'Let\u2019s try a different approach']
 const FILLER = ['the', 'value', 'of', 'x', 'is', 'then', 'we', 'get', 'so', 'and', 'sum', 'term', 'both', 'sides', 'equation', 'gives']
-
-/** A small deterministic PRNG (mulberry32), so generated dumps are the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * Writes a verl-style dump (`<step>.jsonl`, lines {input, output, score, step, gts, acc}) like

@@ -5,6 +5,7 @@ import { openStore, type Store } from '../../src/main/store'
 import { BLOCK_STEPS, type SeriesQuery } from '../../src/main/store/metrics'
 import type { MetricPoint } from '../../src/shared/api/metrics'
 import { tempDir } from '../helpers/tmp'
+import { rng } from '../helpers/rng'
 
 // series() buckets wide ranges from metric_blocks (migration 5); seriesFromRows() is SQLite's GROUP BY
 // over the rows, the answer series() gave before the blocks. They must agree to the last bit.
@@ -13,18 +14,6 @@ const tmp = tempDir()
 afterAll(tmp.cleanup)
 let n = 0
 const dbFile = () => join(tmp.dir, `blocks${++n}.sqlite`)
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure names a case that reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Steps of one series: dense, with gaps, sparse checkpoints, negative starts, as chosen by `shape`. */
 function stepsOf(shape: number, r: () => number): number[] {
