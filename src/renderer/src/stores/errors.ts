@@ -33,6 +33,10 @@ export const useErrorsStore = defineStore('errors', () => {
   /** Failures with no label of any source: what the counts table calls unlabelled under "effective". */
   const noLabel = ref<number | null>(null)
   let subscribed = false
+  /** Bumped when a queue load starts and when a label is sent and written: a page asked for
+   *  before the last bump may miss a label (or hold an item it took out), so it is asked again. */
+  let queueEpoch = 0
+  let latestLoad = 0
 
   const fail = (err: unknown) => { error.value = (err as Error).message }
 
@@ -58,7 +62,13 @@ export const useErrorsStore = defineStore('errors', () => {
   async function loadQueue() {
     if (runId.value === null) return
     try {
-      const page = await invoke('errors/queue', { runId: runId.value, limit: QUEUE_PAGE })
+      let page
+      for (;;) {
+        const epoch = latestLoad = ++queueEpoch
+        page = await invoke('errors/queue', { runId: runId.value, limit: QUEUE_PAGE })
+        if (epoch === queueEpoch) break
+        if (latestLoad !== epoch) return // a newer load answers instead
+      }
       queue.value = page.items
       queueTotal.value = page.total
       cursor.value = Math.min(cursor.value, Math.max(0, page.items.length - 1))
@@ -82,6 +92,7 @@ export const useErrorsStore = defineStore('errors', () => {
   /** Sets (or, with null, clears) the manual label of a queue item; the item stays in view for undo. */
   async function label(item: QueueItem, errorType: string | null, accept?: 'judge' | 'rule' | 'truth', record = true) {
     const before = manualOf(item)
+    queueEpoch++
     try {
       const res = accept
         ? await invoke('errors/label', { rolloutId: item.id, accept })
@@ -96,6 +107,8 @@ export const useErrorsStore = defineStore('errors', () => {
       await refreshCounts()
     } catch (err) {
       fail(err)
+    } finally {
+      queueEpoch++
     }
   }
 
@@ -103,9 +116,25 @@ export const useErrorsStore = defineStore('errors', () => {
     const last = undoStack.value.pop()
     if (!last) return
     const at = queue.value.findIndex((q) => q.id === last.rolloutId)
-    if (at < 0) return
-    cursor.value = at
-    await label(queue.value[at]!, last.before, undefined, false)
+    if (at >= 0) {
+      cursor.value = at
+      await label(queue.value[at]!, last.before, undefined, false)
+      return
+    }
+    // The item left the loaded page (a reload after its label): undo it all the same, then bring it back.
+    queueEpoch++
+    try {
+      await invoke('errors/label', { rolloutId: last.rolloutId, errorType: last.before })
+      error.value = null
+    } catch (err) {
+      fail(err)
+      return
+    } finally {
+      queueEpoch++
+    }
+    await Promise.all([refreshCounts(), loadQueue()])
+    const back = queue.value.findIndex((q) => q.id === last.rolloutId)
+    if (back >= 0) cursor.value = back
   }
 
   async function startRules() {
