@@ -1,5 +1,6 @@
 import { APOSTROPHE, ASCII_CLASS, CURLY_APOSTROPHE, normalizeSpan, wordCharWidth } from './chars'
 import { hashSpan, WordVocab } from './vocab'
+import { createWasmCharPass, type WasmCharPass } from './charPassWasm'
 
 /** The words of one text (SPEC §1) as parallel arrays. */
 export interface Words {
@@ -22,12 +23,9 @@ export interface Words {
 // 4k + 2, its id as `accept[bounds[4k + 3]]` (when a vocabulary was given), and at 4k + 5 the
 // flags of the gap after it (GAP_BREAK when a break follows it, and always after the last
 // word). The hot paths (the matcher, the metrics) read this directly; splitWords copies it out.
-export const scratch: { cap: number; bounds: Int32Array; accept: Int32Array; breaks: Int32Array } = {
-  cap: 0,
+export const scratch: { bounds: Int32Array; accept: Int32Array } = {
   bounds: new Int32Array(0),
-  accept: new Int32Array(0),
-  // The character pass's list of gap slots holding a break.
-  breaks: new Int32Array(0)
+  accept: new Int32Array(0)
 }
 
 /** Flag in `scratch.bounds[4k + 5]`: a break (SPEC §1) lies between word k and word k + 1. */
@@ -46,13 +44,68 @@ export function idShift(size: number): Int32Array {
   return shifted
 }
 
+// The JS pass's own arrays (scratch.bounds is these or the wasm pass's, whichever ran last).
+let jsCap = 0
+let jsBounds = new Int32Array(0)
+let jsBreaks = new Int32Array(0)
+
 function ensure(n: number): void {
-  if (n <= scratch.cap) return
-  const cap = Math.max(n, scratch.cap * 2, 1024)
-  scratch.cap = cap
+  if (n <= jsCap) return
+  const cap = Math.max(n, jsCap * 2, 1024)
+  jsCap = cap
   // Two entries per boundary, n + 1 boundaries at most.
-  scratch.bounds = new Int32Array(2 * cap + 8)
-  scratch.breaks = new Int32Array(cap + 2)
+  jsBounds = new Int32Array(2 * cap + 8)
+  jsBreaks = new Int32Array(cap + 2)
+}
+
+/** Which character pass scanWords runs: the WebAssembly one where the host can feed it, else JS. */
+export type CharPassKind = 'wasm' | 'js'
+
+// Texts shorter than this stay in JS: the copy and the call cost more than they save.
+const WASM_MIN_CHARS = 64
+let wasmMinChars = WASM_MIN_CHARS
+let wasmPass: WasmCharPass | null | undefined
+let wanted: CharPassKind = 'wasm'
+
+// The copy into wasm memory needs a native UTF-16 write: Node's Buffer has one (the CLI, the
+// back end and its workers); a browser has none, so the renderer keeps the JS pass.
+function nodeUtf16Writer(): ((buffer: ArrayBuffer) => (text: string, byteOffset: number) => void) | null {
+  const B = (globalThis as { Buffer?: { from(b: ArrayBuffer): { write(s: string, o: number, e: string): number } } }).Buffer
+  if (typeof B?.from !== 'function') return null
+  return (buffer) => {
+    const view = B.from(buffer)
+    return (text, byteOffset) => {
+      view.write(text, byteOffset, 'utf16le')
+    }
+  }
+}
+
+function wasm(): WasmCharPass | null {
+  if (wasmPass === undefined) {
+    const writer = nodeUtf16Writer()
+    try {
+      wasmPass = writer ? createWasmCharPass(writer) : null
+    } catch {
+      // A host that forbids compiling WebAssembly (a strict content security policy): JS then.
+      wasmPass = null
+    }
+  }
+  return wasmPass
+}
+
+/**
+ * Chooses the character pass ('wasm' falls back to 'js' where it cannot run); returns the one
+ * that will run. Both write the same scratch, to the bit: tests and benches compare them.
+ * `minChars`: shorter texts take the JS pass (default 64; tests give 0 to send every text).
+ */
+export function useCharPass(kind: CharPassKind, opts: { minChars?: number } = {}): CharPassKind {
+  wanted = kind
+  wasmMinChars = opts.minChars ?? WASM_MIN_CHARS
+  return charPassInUse()
+}
+
+export function charPassInUse(): CharPassKind {
+  return wanted === 'wasm' && wasm() !== null ? 'wasm' : 'js'
 }
 
 // chars.ts's ASCII classes as this module's own constant: the compiler then knows the array in
@@ -119,11 +172,22 @@ export function splitWords(text: string, vocab?: WordVocab): Words {
  */
 export function scanWords(text: string, vocab?: WordVocab): number {
   const n = text.length
-  if (n + 2 > scratch.cap) ensure(n + 2)
   const dfa = vocab ? vocab.dfa : null
   const trans = dfa ? dfa.scan : NO_DFA
+  let bc = -1
+  if (n >= wasmMinChars && wanted === 'wasm') {
+    const w = wasm()
+    if (w !== null) {
+      bc = w.run(text, trans)
+      if (bc >= 0) scratch.bounds = w.bounds
+    }
+  }
+  if (bc < 0) {
+    if (n + 2 > jsCap) ensure(n + 2)
+    scratch.bounds = jsBounds
+    bc = charPass(text, trans, jsBounds, jsBreaks)
+  }
   const bounds = scratch.bounds
-  const bc = charPass(text, trans, bounds, scratch.breaks)
   const count = (bc + 1) >> 1
 
   // The last word's gap: a break, so nothing matches past the text's end.

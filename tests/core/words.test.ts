@@ -1,6 +1,7 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
-import { splitWords, WordVocab } from '../../src/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { compileMatcher, scanWords, scratch, splitWords, useCharPass, WordVocab, type CharPassKind } from '../../src/core'
+import { rng as seeded } from '../helpers/rng'
 
 // The SPEC §1 definition written the obvious way, as the reference.
 function naiveWords(text: string) {
@@ -29,7 +30,15 @@ function list(text: string) {
 // paths and its joining of words around apostrophes.
 const PIECES = ['Wait', 'let', 'Let’s', "let's", 'LET', 'a', 'x1', '42', '日本語', 'é', 'Ünïcode', '😀', '𝐀b', ' ', ', ', '. ', ':', ';', '!', '?', '\n', "'", '’', "''", 's', 'S', '$', '\\', '{', '-', '—', 'İ', '\ud835', '\udc00']
 
-describe('splitWords', () => {
+// Every test of splitWords runs with each character pass, every text through it (minChars 0).
+describe.each(['js', 'wasm'] as CharPassKind[])('splitWords (%s character pass)', (kind) => {
+  beforeAll(() => {
+    expect(useCharPass(kind, { minChars: 0 })).toBe(kind)
+  })
+  afterAll(() => {
+    useCharPass('wasm')
+  })
+
   it('handles empty and punctuation-only text', () => {
     expect(splitWords('').count).toBe(0)
     const p = splitWords('... !?; :: --- $$ \\{}')
@@ -113,5 +122,50 @@ describe('splitWords', () => {
       }),
       { numRuns: 500 }
     )
+  })
+})
+
+describe('the wasm character pass', () => {
+  afterAll(() => {
+    useCharPass('wasm')
+  })
+
+  // A scan's whole record (scratch's contract): each word's start, state, end and id slots
+  // (4k to 4k + 3), the flags of the gap after each (4k + 5), and the ids the states accept.
+  function scan(kind: CharPassKind, text: string, vocab?: WordVocab): number[] {
+    useCharPass(kind, { minChars: 0 })
+    const count = scanWords(text, vocab)
+    const b = scratch.bounds
+    const out = [count]
+    for (let k = 0; k < count; k++) out.push(b[4 * k]!, b[4 * k + 1]!, b[4 * k + 2]!, b[4 * k + 3]!, b[4 * k + 5]!, vocab ? scratch.accept[b[4 * k + 3]!]! : 0)
+    return out
+  }
+
+  it('writes what the JS pass writes, on long random texts, with and without an automaton', () => {
+    const vocab = (compileMatcher(["let's try a different approach", 'wait let me check', 'rock n roll', 'x1 42']) as unknown as { vocab: WordVocab }).vocab
+    expect(vocab.dfa).not.toBeNull()
+    const rng = seeded(7)
+    const pool = [...PIECES, 'try', 'TRY', 'different', 'approach', 'wait', 'let me', 'check', 'x1', 'rock', 'n', 'roll', 'e\u0301', '\u00a0', '\t']
+    for (let t = 0; t < 300; t++) {
+      const parts: string[] = []
+      const len = Math.floor(rng() * (t < 250 ? 400 : 6000))
+      for (let i = 0; i < len; i++) parts.push(pool[Math.floor(rng() * pool.length)]!)
+      const text = parts.join(rng() < 0.5 ? '' : ' ')
+      for (const v of [vocab, undefined]) expect(scan('wasm', text, v)).toEqual(scan('js', text, v))
+    }
+  })
+
+  it('grows its memory for a text past its first pages, and stays right after', () => {
+    const big = 'Wait, let’s try a different approach: x1 = 42. 日本語 😀 '.repeat(60_000)
+    const small = "don't stop. go’"
+    for (const text of [small, big, small, big.slice(0, 100_001)]) expect(scan('wasm', text)).toEqual(scan('js', text))
+  })
+
+  it('answers for every BMP character as chars.ts does', () => {
+    // One text with each non-surrogate BMP code unit once, between spaces: word or not, each is read as chars.ts reads it.
+    const units: string[] = []
+    for (let c = 128; c < 65536; c++) if (c < 0xd800 || c > 0xdfff) units.push(String.fromCharCode(c))
+    const text = units.join(' ')
+    expect(scan('wasm', text)).toEqual(scan('js', text))
   })
 })
