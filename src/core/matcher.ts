@@ -1,6 +1,7 @@
 import { normalizePhrase } from './strategicGrams'
 import { WordVocab } from './vocab'
-import { GAP_BREAK, idShift, scanWords, scratch, splitWords, type Words } from './words'
+import { GAP_BREAK, idShift, lastScanInWasm, scanWords, scratch, splitWords, wasmScanFor, type Words } from './words'
+import type { DenseTables } from './wasmScan'
 
 /** One occurrence of SG `gram` (its index in the compiled list), SPEC §2. */
 export interface Occurrence {
@@ -29,21 +30,44 @@ export interface SgMatcher {
   scanInto(text: string): number
 }
 
-/** Occurrences of the last scanInto call, as parallel arrays (gram, firstWord, endWord). */
-export const occScratch = {
+/**
+ * Occurrences of the last scanInto call, as parallel arrays (gram, firstWord, endWord): the JS
+ * matcher's own arrays, or views into the WebAssembly module's memory when it matched there.
+ */
+export const occScratch: { count: number; gram: Int32Array; first: Int32Array; end: Int32Array } = {
   count: 0,
   gram: new Int32Array(1024),
   first: new Int32Array(1024),
   end: new Int32Array(1024)
 }
+const jsOcc = { gram: occScratch.gram, first: occScratch.first, end: occScratch.end }
+
+// The JS matcher writes its own arrays (views of wasm memory die when that memory grows).
+function useJsOcc(): void {
+  occScratch.gram = jsOcc.gram
+  occScratch.first = jsOcc.first
+  occScratch.end = jsOcc.end
+}
 
 function growOcc(): void {
-  const cap = occScratch.gram.length * 2
+  const cap = jsOcc.gram.length * 2
   for (const k of ['gram', 'first', 'end'] as const) {
     const a = new Int32Array(cap)
-    a.set(occScratch[k])
-    occScratch[k] = a
+    a.set(jsOcc[k])
+    jsOcc[k] = a
   }
+  useJsOcc()
+}
+
+/**
+ * Where the dense matcher splits a text's words into two chains: at the first break past the
+ * middle, for tables past the first-level cache and texts of 64 words or more; else count.
+ */
+function splitPoint(tableLength: number, wb: Int32Array, count: number): number {
+  if (tableLength > SPLIT_TABLE && count >= 64) {
+    for (let j = count >> 1; j < count; j++) if ((wb[4 * j + 1] & GAP_BREAK) !== 0) return j
+  }
+  return count
 }
 
 // Aho-Corasick over word ids. Trie edges live in one open-addressing table keyed by
@@ -109,6 +133,8 @@ class AhoCorasickMatcher implements SgMatcher {
    * breadth-first there, so the shallow states the text mostly visits share cache lines.
    */
   private dense: { delta: Uint16Array | Int32Array; outStart: Int32Array; outGram: Int32Array } | null = null
+  /** The dense tables as the WebAssembly matcher takes them (made at its first use). */
+  private wasmTables: DenseTables | null = null
 
   constructor(phrases: readonly string[], denseLimit: number) {
     this.grams = phrases.map((p) => normalizePhrase(p))
@@ -263,6 +289,29 @@ class AhoCorasickMatcher implements SgMatcher {
   }
 
   scanInto(text: string): number {
+    const k = this.dense && this.vocab.dfa ? wasmScanFor(text.length) : null
+    if (k) {
+      const t = this.wasmTables ??= { accept: this.vocab.dfa!.accept, V: this.vocab.size + 1, gramLen: this.gramLen, maxOut: this.maxOut, ...this.dense! }
+      // Every table in the module before the scan: adding one afterwards would move its words.
+      if (k.prepare([this.vocab.dfa!.scan, t.accept, t.delta, t.outStart, t.outGram, t.gramLen])) {
+        const count = scanWords(text, this.vocab)
+        if (lastScanInWasm()) {
+          const n = k.match(t, count, splitPoint(t.delta.length, scratch.bounds, count))
+          if (n >= 0) {
+            const o = k.occ
+            occScratch.gram = o.gram
+            occScratch.first = o.first
+            occScratch.end = o.end
+            occScratch.count = n
+            // Matching may have grown the module's memory: the words' view of it is made again.
+            scratch.bounds = k.bounds
+            return count
+          }
+        }
+        this.run(scratch.accept, scratch.bounds, count)
+        return count
+      }
+    }
     const count = scanWords(text, this.vocab)
     this.run(scratch.accept, scratch.bounds, count)
     return count
@@ -282,6 +331,7 @@ class AhoCorasickMatcher implements SgMatcher {
   // Words in the scanner's layout: word i's id is accept[wb[4i + 3]], and wb[4i + 5] & GAP_BREAK
   // says a break follows it.
   private run(accept: Int32Array, wb: Int32Array, count: number): void {
+    useJsOcc()
     if (this.dense) return this.runDense(this.dense.delta, this.dense.outStart, this.dense.outGram, accept, wb, count)
     const edges = this.edges
     const fail = this.fail
@@ -335,15 +385,7 @@ class AhoCorasickMatcher implements SgMatcher {
     // A table past the first-level cache (mined sets: thousands of nodes) makes each word wait
     // for the previous word's load. Two halves of the text, split at a break (where the
     // automaton restarts anyway), then run as two independent chains whose loads overlap.
-    let m = count
-    if (delta.length > SPLIT_TABLE && count >= 64) {
-      for (let j = count >> 1; j < count; j++) {
-        if ((wb[4 * j + 1] & GAP_BREAK) !== 0) {
-          m = j
-          break
-        }
-      }
-    }
+    const m = splitPoint(delta.length, wb, count)
     const offB = m * this.maxOut
     let n = 0
     let nB = offB

@@ -1,6 +1,6 @@
 import { APOSTROPHE, ASCII_CLASS, CURLY_APOSTROPHE, normalizeSpan, wordCharWidth } from './chars'
 import { hashSpan, WordVocab } from './vocab'
-import { createWasmCharPass, type WasmCharPass } from './charPassWasm'
+import { createWasmScan, type WasmScan } from './wasmScan'
 
 /** The words of one text (SPEC §1) as parallel arrays. */
 export interface Words {
@@ -64,7 +64,8 @@ export type CharPassKind = 'wasm' | 'js'
 // Texts shorter than this stay in JS: the copy and the call cost more than they save.
 const WASM_MIN_CHARS = 64
 let wasmMinChars = WASM_MIN_CHARS
-let wasmPass: WasmCharPass | null | undefined
+let wasmPass: WasmScan | null | undefined
+let lastScanWasm = false
 let wanted: CharPassKind = 'wasm'
 
 // The copy into wasm memory needs a native UTF-16 write: Node's Buffer has one (the CLI, the
@@ -80,11 +81,11 @@ function nodeUtf16Writer(): ((buffer: ArrayBuffer) => (text: string, byteOffset:
   }
 }
 
-function wasm(): WasmCharPass | null {
+function wasm(): WasmScan | null {
   if (wasmPass === undefined) {
     const writer = nodeUtf16Writer()
     try {
-      wasmPass = writer ? createWasmCharPass(writer) : null
+      wasmPass = writer ? createWasmScan(writer) : null
     } catch {
       // A host that forbids compiling WebAssembly (a strict content security policy): JS then.
       wasmPass = null
@@ -106,6 +107,19 @@ export function useCharPass(kind: CharPassKind, opts: { minChars?: number } = {}
 
 export function charPassInUse(): CharPassKind {
   return wanted === 'wasm' && wasm() !== null ? 'wasm' : 'js'
+}
+
+/**
+ * The WebAssembly kernels when a text of this length will be scanned by them (the matcher then
+ * matches there too), else null.
+ */
+export function wasmScanFor(length: number): WasmScan | null {
+  return length >= wasmMinChars && wanted === 'wasm' ? wasm() : null
+}
+
+/** Whether the last scanWords ran the WebAssembly pass (its scratch.bounds is that module's). */
+export function lastScanInWasm(): boolean {
+  return lastScanWasm
 }
 
 // chars.ts's ASCII classes as this module's own constant: the compiler then knows the array in
@@ -175,13 +189,12 @@ export function scanWords(text: string, vocab?: WordVocab): number {
   const dfa = vocab ? vocab.dfa : null
   const trans = dfa ? dfa.scan : NO_DFA
   let bc = -1
-  if (n >= wasmMinChars && wanted === 'wasm') {
-    const w = wasm()
-    if (w !== null) {
-      bc = w.run(text, trans)
-      if (bc >= 0) scratch.bounds = w.bounds
-    }
+  const w = wasmScanFor(n)
+  if (w !== null) {
+    bc = w.run(text, trans)
+    if (bc >= 0) scratch.bounds = w.bounds
   }
+  lastScanWasm = bc >= 0
   if (bc < 0) {
     if (n + 2 > jsCap) ensure(n + 2)
     scratch.bounds = jsBounds

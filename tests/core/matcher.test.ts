@@ -1,6 +1,6 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
-import { compileMatcher, normalizePhrase, splitWords, type Occurrence } from '../../src/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { compileMatcher, normalizePhrase, splitWords, type Occurrence, useCharPass, type CharPassKind } from '../../src/core'
 
 // O(words × SGs): try every SG at every word.
 function naiveOccurrences(phrases: string[], text: string): Occurrence[] {
@@ -27,7 +27,15 @@ const sorted = (occ: Occurrence[]) => occ.map(key).sort()
 const VOCAB = ['wait', 'Wait', 'let', 'me', 'check', 'let’s', "let's", 'try', 'a', 'a', 'a', 'b', 'different', 'approach', 'the']
 const SEPS = [' ', ' ', ' ', ', ', '. ', ': ', '\n', ' - ', ';']
 
-describe('compileMatcher', () => {
+// Every test runs with the JS scan and with the WebAssembly one (every text through it).
+describe.each(['js', 'wasm'] as CharPassKind[])('compileMatcher (%s scan)', (kind) => {
+  beforeAll(() => {
+    expect(useCharPass(kind, { minChars: 0 })).toBe(kind)
+  })
+  afterAll(() => {
+    useCharPass('wasm')
+  })
+
   it('finds an SG at the very end of the text', () => {
     const m = compileMatcher(['let me check'])
     expect(m.findOccurrences('ok, let me check')).toEqual([{ gram: 0, firstWord: 1, endWord: 4, start: 4, end: 16 }])

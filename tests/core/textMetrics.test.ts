@@ -1,6 +1,6 @@
 import fc from 'fast-check'
-import { describe, expect, it } from 'vitest'
-import { compileMatcher, normalizePhrase, StepMetricsAccumulator } from '../../src/core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { compileMatcher, normalizePhrase, StepMetricsAccumulator, useCharPass, type CharPassKind } from '../../src/core'
 
 // SPEC §1, §2 and the text metrics of §4 written the obvious way: regex words, every SG tried
 // at every word, string-keyed maps. The accumulator's fast paths (dense goto table, word-id
@@ -76,7 +76,15 @@ const phrasesAndTexts = fc.uniqueArray(phrase, { minLength: 1, maxLength: 10, se
   return fc.tuple(fc.constant(phrases), fc.array(text, { minLength: 1, maxLength: 8 }))
 })
 
-describe('text metrics against a naive implementation', () => {
+// Every test runs with the JS scan and with the WebAssembly one (every text through it).
+describe.each(['js', 'wasm'] as CharPassKind[])('text metrics against a naive implementation (%s scan)', (kind) => {
+  beforeAll(() => {
+    expect(useCharPass(kind, { minChars: 0 })).toBe(kind)
+  })
+  afterAll(() => {
+    useCharPass('wasm')
+  })
+
   it('counts continuations made of SG-vocabulary words and of other words apart', () => {
     const m = compileMatcher(['wait let', 'me check', 'try a'])
     const acc = new StepMetricsAccumulator(m)

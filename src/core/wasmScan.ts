@@ -58,6 +58,7 @@ const store8 = (offset = 0) => [0x3a, 0, ...uleb(offset)]
 const block = [0x02, VOID]
 const loop = [0x03, VOID]
 const if_ = [0x04, VOID]
+const ifI32 = [0x04, I32]
 const else_ = [0x05]
 const end = [0x0b]
 const br = (d: number) => [0x0c, d]
@@ -66,9 +67,9 @@ const ret = [0x0f]
 const call = (f: number) => [0x10, f]
 const select = [0x1b]
 const [eqz, eq, ne, ltU, gtU, geU] = [[0x45], [0x46], [0x47], [0x49], [0x4b], [0x4f]]
-const [add, sub, and, or, xor, shl, shrU] = [[0x6a], [0x6b], [0x71], [0x72], [0x73], [0x74], [0x76]]
+const [add, sub, mul, and, or, xor, shl, shrS, shrU] = [[0x6a], [0x6b], [0x6c], [0x71], [0x72], [0x73], [0x74], [0x75], [0x76]]
 
-// Functions: 0 astral(cp) and 1 bmp(c) are imported; 2 wcw, 3 pass (exported).
+// Functions: 0 astral(cp) and 1 bmp(c) are imported; 2 wcw, 3 pass, 4 match (both exported).
 const F_ASTRAL = 0
 const F_BMP = 1
 const F_WCW = 2
@@ -161,29 +162,105 @@ function passBody(): number[] {
   ]
 }
 
+/** Where match leaves the second chain's end (its occurrences' count + offB). */
+const NB_AT = 256
+
+/**
+ * The dense matcher's loop (matcher.ts runDense) line for line, both chains: (wb, count,
+ * accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd, m, steps, offB) → n;
+ * the second chain's end is left at NB_AT. wide: delta holds Int32 entries, else Uint16.
+ */
+function matchBody(): number[] {
+  const [wb, count, accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd, m, steps, offB] =
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+  const [k, n, nB, state, stateB, id, a, b, g, i, t] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25]
+  // One word of one chain: word j, its state x, its occurrence counter c.
+  const step = (j: number, x: number, c: number) => [
+    ...get(accept), ...get(wb), ...get(j), ...i32(4), ...shl, ...add, ...load(12), ...i32(2), ...shl, ...add, ...load(), ...set(id),
+    // id −1 → the root column V − 1.
+    ...get(x), ...get(V), ...mul, ...get(id), ...add, ...get(id), ...i32(31), ...shrS, ...get(V), ...and, ...add, ...set(a),
+    ...get(wide), ...ifI32, ...get(delta), ...get(a), ...i32(2), ...shl, ...add, ...load(),
+    ...else_, ...get(delta), ...get(a), ...i32(1), ...shl, ...add, ...load16(), ...end, ...set(x),
+    ...get(outStart), ...get(x), ...i32(2), ...shl, ...add, ...tee(t), ...load(), ...set(a), ...get(t), ...load(4), ...set(b),
+    ...block, ...loop,
+    ...get(a), ...get(b), ...geU, ...brIf(1),
+    ...get(outGram), ...get(a), ...i32(2), ...shl, ...add, ...load(), ...set(g),
+    ...get(oGram), ...get(c), ...i32(2), ...shl, ...add, ...get(g), ...store(),
+    ...get(oFirst), ...get(c), ...i32(2), ...shl, ...add, ...get(j), ...i32(1), ...add, ...get(gramLen), ...get(g), ...i32(2), ...shl, ...add, ...load(), ...sub, ...store(),
+    ...get(oEnd), ...get(c), ...i32(2), ...shl, ...add, ...get(j), ...i32(1), ...add, ...store(),
+    ...get(c), ...i32(1), ...add, ...set(c),
+    ...get(a), ...i32(1), ...add, ...set(a),
+    ...br(0),
+    ...end, ...end,
+    // After a break: the root (state & 0).
+    ...get(x), ...get(wb), ...get(j), ...i32(4), ...shl, ...add, ...load(20), ...i32(16), ...shrU, ...i32(1), ...and, ...i32(1), ...sub, ...and, ...set(x)
+  ]
+  return [
+    1, 11, I32,
+    ...get(offB), ...set(nB),
+    ...block, ...loop,
+    ...get(k), ...get(steps), ...geU, ...brIf(1),
+    ...get(k), ...get(m), ...ltU, ...if_, ...step(k, state, n), ...end,
+    ...get(m), ...get(k), ...add, ...tee(i), ...get(count), ...ltU, ...if_, ...step(i, stateB, nB), ...end,
+    ...get(k), ...i32(1), ...add, ...set(k),
+    ...br(0),
+    ...end, ...end,
+    ...i32(NB_AT), ...get(nB), ...store(),
+    ...get(n),
+    ...end
+  ]
+}
+
 function moduleBytes(): Uint8Array {
   const body = (b: number[]) => [...uleb(b.length), ...b]
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, [[0x60, 1, I32, 1, I32], [0x60, 3, I32, I32, I32, 1, I32], [0x60, 5, I32, I32, I32, I32, I32, 1, I32]]),
+    ...section(1, [[0x60, 1, I32, 1, I32], [0x60, 3, I32, I32, I32, 1, I32], [0x60, 5, I32, I32, I32, I32, I32, 1, I32],
+      [0x60, 15, ...new Array(15).fill(I32), 1, I32]]),
     ...section(2, [[...name('h'), ...name('memory'), 0x02, 0x00, ...uleb(4)], [...name('h'), ...name('astral'), 0x00, 0], [...name('h'), ...name('bmp'), 0x00, 0]]),
-    ...section(3, [[1], [2]]),
-    ...section(7, [[...name('pass'), 0x00, 3]]),
-    ...section(10, [body(wcwBody()), body(passBody())])
+    ...section(3, [[1], [2], [3]]),
+    ...section(7, [[...name('pass'), 0x00, 3], [...name('match'), 0x00, 4]]),
+    ...section(10, [body(wcwBody()), body(passBody()), body(matchBody())])
   ])
 }
 
 /** Copies a string's UTF-16 code units into memory at a byte offset (the host's fast native copy). */
 export type Utf16Writer = (buffer: ArrayBuffer) => (text: string, byteOffset: number) => void
 
-export interface WasmCharPass {
+type Table = Int32Array | Uint16Array
+
+/** The dense matcher's tables (matcher.ts), as runDense takes them. */
+export interface DenseTables {
+  accept: Int32Array
+  delta: Uint16Array | Int32Array
+  V: number
+  outStart: Int32Array
+  outGram: Int32Array
+  gramLen: Int32Array
+  maxOut: number
+}
+
+export interface WasmScan {
   /**
-   * Runs the pass over `text` with automaton `trans`; returns bc as the JS pass does, or -1
-   * when memory for this text cannot be had (the caller then runs the JS pass).
+   * Makes these tables resident before a scan (adding one moves the scratch, so it must not
+   * happen between a scan and the matching that reads its bounds).
+   */
+  prepare(tables: readonly Table[]): boolean
+  /**
+   * The character pass over `text` with automaton `trans`; returns bc as the JS pass does, or
+   * -1 when memory for this text cannot be had (the caller then runs the JS pass).
    */
   run(text: string, trans: Uint16Array): number
-  /** The bounds the last run wrote (a view into the module's memory; replaced when it grows). */
+  /** The bounds the last run wrote (a view into the module's memory). */
   readonly bounds: Int32Array
+  /**
+   * Matches the words of the last run (count of them) as runDense does, the two chains split
+   * at word m; the tables must have been prepared before that run. Answers the occurrence
+   * count, or -1 when memory cannot be had (nothing was written: run the JS matcher).
+   */
+  match(t: DenseTables, count: number, m: number): number
+  /** The occurrences the last match wrote (views into the module's memory). */
+  readonly occ: { gram: Int32Array; first: Int32Array; end: Int32Array }
 }
 
 // The few WebAssembly API members used (the core is compiled without the DOM's declarations).
@@ -194,8 +271,14 @@ interface WasmApi {
   Instance: new (m: object, imports: object) => { exports: Record<string, unknown> }
 }
 
-/** Builds the pass, or answers null where WebAssembly is not available. */
-export function createWasmCharPass(writer: Utf16Writer): WasmCharPass | null {
+type PassFn = (text: number, n: number, trans: number, bounds: number, breaks: number) => number
+type MatchFn = (wb: number, count: number, accept: number, delta: number, V: number, wide: number, outStart: number, outGram: number,
+  gramLen: number, oGram: number, oFirst: number, oEnd: number, m: number, steps: number, offB: number) => number
+
+const align64 = (x: number) => (x + 63) & ~63
+
+/** Builds the kernels, or answers null where WebAssembly is not available. */
+export function createWasmScan(writer: Utf16Writer): WasmScan | null {
   const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly
   if (wa === undefined) return null
   const memory = new wa.Memory({ initial: 4 })
@@ -206,15 +289,47 @@ export function createWasmCharPass(writer: Utf16Writer): WasmCharPass | null {
       bmp: (c: number) => (wordCharWidth(String.fromCharCode(c), 0, 1) === 1 ? 2 : 1)
     }
   })
-  const pass = instance.exports.pass as (text: number, n: number, trans: number, bounds: number, breaks: number) => number
+  const pass = instance.exports.pass as PassFn
+  const matchFn = instance.exports.match as MatchFn
   new Uint8Array(memory.buffer).set(ASCII_CLASS, 0)
 
-  const tables = new Map<Uint16Array, number>()
+  const tables = new Map<Table, number>()
   let tablesEnd = TABLES
+  // The scratch, after the tables: the text (cap code units), bounds, breaks, then the
+  // occurrences (occCap entries each of gram, first, end).
   let cap = 0
+  let occCap = 0
+  let textAt = 0
+  let bAt = 0
+  let breaksAt = 0
+  let occAt = 0
+  const layout = (c: number, oc: number) => {
+    version++
+    textAt = tablesEnd
+    bAt = textAt + align64(2 * c)
+    breaksAt = bAt + 4 * (2 * c + 8)
+    occAt = breaksAt + align64(4 * (c + 2))
+    return occAt + 12 * oc
+  }
   let write = writer(memory.buffer)
-  let bounds = new Int32Array(0)
-  let boundsAt = -1
+  // Views are made again once the memory's buffer or the layout changes.
+  let viewsOf: ArrayBuffer | null = null
+  let viewsFor = -1
+  // Bumped by every change of the layout (the tables' end, cap, occCap).
+  let version = 0
+  let boundsView = new Int32Array(0)
+  let occViews = { gram: new Int32Array(0), first: new Int32Array(0), end: new Int32Array(0) }
+  const views = () => {
+    if (viewsOf === memory.buffer && viewsFor === version) return
+    viewsOf = memory.buffer
+    viewsFor = version
+    boundsView = new Int32Array(memory.buffer, bAt, 2 * cap + 8)
+    occViews = {
+      gram: new Int32Array(memory.buffer, occAt, occCap),
+      first: new Int32Array(memory.buffer, occAt + 4 * occCap, occCap),
+      end: new Int32Array(memory.buffer, occAt + 8 * occCap, occCap)
+    }
+  }
 
   // Makes memory hold [0, bytes); views over the old buffer are dead after a grow.
   const reserve = (bytes: number): boolean => {
@@ -230,48 +345,76 @@ export function createWasmCharPass(writer: Utf16Writer): WasmCharPass | null {
       }
     }
     write = writer(memory.buffer)
-    boundsAt = -1
     return true
   }
 
-  const tableAt = (trans: Uint16Array): number => {
-    const at = tables.get(trans)
-    if (at !== undefined) return at
-    if (tablesEnd + trans.byteLength > TABLES + TABLE_BYTES_LIMIT) {
+  const prepare = (need: readonly Table[]): boolean => {
+    let missing = 0
+    for (const t of need) if (!tables.has(t)) missing += align64(t.byteLength)
+    if (missing === 0) return true
+    if (tablesEnd + missing > TABLES + TABLE_BYTES_LIMIT) {
       tables.clear()
       tablesEnd = TABLES
+      missing = need.reduce((s, t) => s + align64(t.byteLength), 0)
     }
-    const off = tablesEnd
-    if (!reserve(off + trans.byteLength)) return -1
-    new Uint16Array(memory.buffer, off, trans.length).set(trans)
-    tables.set(trans, off)
-    // Scratch follows the tables: it moves up, and its views with it.
-    tablesEnd = (off + trans.byteLength + 63) & ~63
-    boundsAt = -1
-    return off
+    if (!reserve(layout(cap, occCap) + missing)) return false
+    for (const t of need) {
+      if (tables.has(t)) continue
+      new Uint8Array(memory.buffer, tablesEnd, t.byteLength).set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength))
+      tables.set(t, tablesEnd)
+      tablesEnd += align64(t.byteLength)
+    }
+    layout(cap, occCap)
+    return true
   }
 
   return {
+    prepare,
     run(text: string, trans: Uint16Array): number {
       const n = text.length
-      const t = tableAt(trans)
-      if (t < 0) return -1
-      const c = n + 2 > cap ? Math.max(n + 2, 2 * cap, 1024) : cap
-      const textAt = tablesEnd
-      const bAt = textAt + ((2 * c + 63) & ~63)
-      const bLen = 2 * c + 8
-      const breaksAt = bAt + 4 * bLen
-      if (!reserve(breaksAt + 4 * (c + 2))) return -1
-      cap = c
-      if (boundsAt !== bAt || bounds.length !== bLen) {
-        bounds = new Int32Array(memory.buffer, bAt, bLen)
-        boundsAt = bAt
+      if (!prepare([trans])) return -1
+      if (n + 2 > cap) {
+        const c = Math.max(n + 2, 2 * cap, 1024)
+        if (!reserve(layout(c, occCap))) {
+          layout(cap, occCap)
+          return -1
+        }
+        cap = c
       }
       write(text, textAt)
-      return pass(textAt, n, t, bAt, breaksAt)
+      return pass(textAt, n, tables.get(trans)!, bAt, breaksAt)
     },
     get bounds() {
-      return bounds
+      views()
+      return boundsView
+    },
+    match(t: DenseTables, count: number, m: number): number {
+      const need = count * t.maxOut
+      if (need > occCap) {
+        const oc = Math.max(need, 2 * occCap, 1024)
+        if (!reserve(layout(cap, oc))) {
+          layout(cap, occCap)
+          return -1
+        }
+        occCap = oc
+      }
+      const at = (x: Table) => tables.get(x)!
+      const offB = m * t.maxOut
+      const n = matchFn(bAt, count, at(t.accept), at(t.delta), t.V, t.delta instanceof Int32Array ? 1 : 0, at(t.outStart), at(t.outGram),
+        at(t.gramLen), occAt, occAt + 4 * occCap, occAt + 8 * occCap, m, Math.max(m, count - m), offB)
+      views()
+      const nB = new Int32Array(memory.buffer, NB_AT, 1)[0]!
+      // The second half's occurrences after the first's: in order of end word.
+      if (nB > offB) {
+        occViews.gram.copyWithin(n, offB, nB)
+        occViews.first.copyWithin(n, offB, nB)
+        occViews.end.copyWithin(n, offB, nB)
+      }
+      return n + nB - offB
+    },
+    get occ() {
+      views()
+      return occViews
     }
   }
 }
