@@ -1,22 +1,25 @@
 import { ASCII_CLASS, wordCharWidth } from './chars'
 
-// The character pass of scanWords (words.ts) as a small WebAssembly function, for hosts that can
-// copy a string's code units into its memory with one native call (Node's Buffer#write). V8's
-// optimized JS for the same loop re-dispatches on the string's representation at every
-// `charCodeAt` and re-checks every typed array passed in; the wasm loop reads plain memory.
-// Measured on the 200 MB verl dump's responses, copy included: 2–3× the JS pass's speed
-// (docs/core.md). It writes exactly what the JS pass writes (tests/core/words.test.ts runs both).
+// The two hot loops of a scan as one small WebAssembly module, for hosts that can copy a
+// string's code units into its memory with one native call (Node's Buffer#write): the character
+// pass of scanWords (words.ts) and the dense SG matcher's loop (matcher.ts runDense). V8's
+// optimized JS for the character pass re-dispatches on the string's representation at every
+// `charCodeAt` and re-checks every typed array passed in; the wasm loops read plain memory.
+// Measured on the 200 MB verl dump's responses, copy included: the character pass 2–3× the JS
+// one's speed, the matcher about 1.4–1.6× (docs/core.md). Both write exactly what the JS loops
+// write: the words, matcher and text-metric tests run with each.
 //
 // Memory: [0, 128) ASCII classes; [1024, 1024 + 65536) the BMP's word characters, filled lazily
-// (0 unknown, 1 no, 2 yes, as chars.ts keeps them); from TABLES the vocabulary automata
-// (Uint16, one copy per automaton in use); after them the scan's scratch: the text as UTF-16
-// code units, `bounds` and the list of break gaps, laid out as the JS pass lays them out.
+// (0 unknown, 1 no, 2 yes, as chars.ts keeps them); from TABLES the automata and the matchers'
+// tables in use (one copy each, kept by identity); after them the scan's scratch: the text as
+// UTF-16 code units, `bounds` and the list of break gaps (laid out as the JS pass lays them
+// out), then the occurrences.
 
 const BMP = 1024
 const TABLES = 2 * 65536
 const PAGE = 65536
 const GAP_BREAK = 1 << 16
-/** The automata kept in memory at once: more are dropped and copied in again when next used. */
+/** Tables kept in memory at once: past this all are dropped, and copied in again when next used. */
 const TABLE_BYTES_LIMIT = 64 << 20
 
 // ---- a tiny assembler: the opcodes and encodings this module uses (WebAssembly 1.0) ----
