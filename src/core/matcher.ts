@@ -1,7 +1,7 @@
 import { normalizePhrase } from './strategicGrams'
 import { WordVocab } from './vocab'
 import { GAP_BREAK, idShift, lastScanInWasm, scanWords, scratch, splitWords, wasmScanFor, type Words } from './words'
-import type { DenseTables } from './wasmScan'
+import { MATCH_CHAINS, type DenseTables } from './wasmScan'
 
 /** One occurrence of SG `gram` (its index in the compiled list), SPEC §2. */
 export interface Occurrence {
@@ -60,14 +60,21 @@ function growOcc(): void {
 }
 
 /**
- * Where the dense matcher splits a text's words into two chains: at the first break past the
- * middle, for tables past the first-level cache and texts of 64 words or more; else count.
+ * Where the dense matcher splits a text's words into `chains` chains, for tables past the
+ * first-level cache and texts of 64 words or more: at the first break at or past each c/chains
+ * of the words (a chain starts at the root, as after any break). Ascending; empty for one chain.
  */
-function splitPoint(tableLength: number, wb: Int32Array, count: number): number {
-  if (tableLength > SPLIT_TABLE && count >= 64) {
-    for (let j = count >> 1; j < count; j++) if ((wb[4 * j + 1] & GAP_BREAK) !== 0) return j
+function splitPoints(tableLength: number, wb: Int32Array, count: number, chains: number): number[] {
+  const out: number[] = []
+  if (tableLength <= SPLIT_TABLE || count < 64) return out
+  let j = 1
+  for (let c = 1; c < chains; c++) {
+    j = Math.max(j, Math.floor((count * c) / chains))
+    while (j < count && (wb[4 * j + 1] & GAP_BREAK) === 0) j++
+    if (j >= count) break
+    out.push(j++)
   }
-  return count
+  return out
 }
 
 // Aho-Corasick over word ids. Trie edges live in one open-addressing table keyed by
@@ -296,7 +303,7 @@ class AhoCorasickMatcher implements SgMatcher {
       if (k.prepare([this.vocab.dfa!.scan, t.accept, t.delta, t.outStart, t.outGram, t.gramLen])) {
         const count = scanWords(text, this.vocab)
         if (lastScanInWasm()) {
-          const n = k.match(t, count, splitPoint(t.delta.length, scratch.bounds, count))
+          const n = k.match(t, count, splitPoints(t.delta.length, scratch.bounds, count, MATCH_CHAINS))
           if (n >= 0) {
             const o = k.occ
             occScratch.gram = o.gram
@@ -385,7 +392,7 @@ class AhoCorasickMatcher implements SgMatcher {
     // A table past the first-level cache (mined sets: thousands of nodes) makes each word wait
     // for the previous word's load. Two halves of the text, split at a break (where the
     // automaton restarts anyway), then run as two independent chains whose loads overlap.
-    const m = splitPoint(delta.length, wb, count)
+    const m = splitPoints(delta.length, wb, count, 2)[0] ?? count
     const offB = m * this.maxOut
     let n = 0
     let nB = offB

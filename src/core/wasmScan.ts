@@ -165,20 +165,28 @@ function passBody(): number[] {
   ]
 }
 
-/** Where match leaves the second chain's end (its occurrences' count + offB). */
-const NB_AT = 256
+/** Chains of the matcher at most: their word ranges and occurrence counters live at CHAINS_AT. */
+export const MATCH_CHAINS = 4
+const CHAINS_AT = 256
 
 /**
- * The dense matcher's loop (matcher.ts runDense) line for line, both chains: (wb, count,
- * accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd, m, steps, offB) → n;
- * the second chain's end is left at NB_AT. wide: delta holds Int32 entries, else Uint16.
+ * The dense matcher's loop (matcher.ts runDense) over up to four chains of words taken in turn,
+ * each chain a range of words starting after a break (where the automaton is at its root
+ * anyway): a table past the caches makes each word wait for its load, and the chains' loads
+ * overlap. (wb, accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd, steps);
+ * chain c's [start, end) and first occurrence slot are read at CHAINS_AT + 12c, and its
+ * occurrence end is written back to the slot's place. wide: delta holds Int32 entries, else Uint16.
  */
 function matchBody(): number[] {
-  const [wb, count, accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd, m, steps, offB] =
-    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
-  const [k, n, nB, state, stateB, id, a, b, g, i, t] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25]
-  // One word of one chain: word j, its state x, its occurrence counter c.
-  const step = (j: number, x: number, c: number) => [
+  const [wb, accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd, steps] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
+  const [k, id, a, b, g, t, j] = [12, 13, 14, 15, 16, 17, 18]
+  const chains = [0, 1, 2, 3]
+  const st = chains.map((c) => 19 + c)
+  const n = chains.map((c) => 23 + c)
+  const from = chains.map((c) => 27 + c)
+  const to = chains.map((c) => 31 + c)
+  // One word j of one chain: its state x, its occurrence counter c.
+  const step = (x: number, c: number) => [
     ...get(accept), ...get(wb), ...get(j), ...i32(4), ...shl, ...add, ...load(12), ...i32(2), ...shl, ...add, ...load(), ...set(id),
     // id −1 → the root column V − 1.
     ...get(x), ...get(V), ...mul, ...get(id), ...add, ...get(id), ...i32(31), ...shrS, ...get(V), ...and, ...add, ...set(a),
@@ -199,17 +207,21 @@ function matchBody(): number[] {
     ...get(x), ...get(wb), ...get(j), ...i32(4), ...shl, ...add, ...load(20), ...i32(16), ...shrU, ...i32(1), ...and, ...i32(1), ...sub, ...and, ...set(x)
   ]
   return [
-    1, 11, I32,
-    ...get(offB), ...set(nB),
+    1, 23, I32,
+    ...chains.flatMap((c) => [
+      ...i32(0), ...load(CHAINS_AT + 12 * c), ...set(from[c]!),
+      ...i32(0), ...load(CHAINS_AT + 12 * c + 4), ...set(to[c]!),
+      ...i32(0), ...load(CHAINS_AT + 12 * c + 8), ...set(n[c]!)
+    ]),
     ...block, ...loop,
     ...get(k), ...get(steps), ...geU, ...brIf(1),
-    ...get(k), ...get(m), ...ltU, ...if_, ...step(k, state, n), ...end,
-    ...get(m), ...get(k), ...add, ...tee(i), ...get(count), ...ltU, ...if_, ...step(i, stateB, nB), ...end,
+    ...chains.flatMap((c) => [
+      ...get(from[c]!), ...get(k), ...add, ...tee(j), ...get(to[c]!), ...ltU, ...if_, ...step(st[c]!, n[c]!), ...end
+    ]),
     ...get(k), ...i32(1), ...add, ...set(k),
     ...br(0),
     ...end, ...end,
-    ...i32(NB_AT), ...get(nB), ...store(),
-    ...get(n),
+    ...chains.flatMap((c) => [...i32(0), ...get(n[c]!), ...store(CHAINS_AT + 12 * c + 8)]),
     ...end
   ]
 }
@@ -219,7 +231,7 @@ function moduleBytes(): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [[0x60, 1, I32, 1, I32], [0x60, 3, I32, I32, I32, 1, I32], [0x60, 5, I32, I32, I32, I32, I32, 1, I32],
-      [0x60, 15, ...new Array(15).fill(I32), 1, I32]]),
+      [0x60, 12, ...new Array(12).fill(I32), 0]]),
     ...section(2, [[...name('h'), ...name('memory'), 0x02, 0x00, ...uleb(4)], [...name('h'), ...name('astral'), 0x00, 0], [...name('h'), ...name('bmp'), 0x00, 0]]),
     ...section(3, [[1], [2], [3]]),
     ...section(7, [[...name('pass'), 0x00, 3], [...name('match'), 0x00, 4]]),
@@ -257,11 +269,12 @@ export interface WasmScan {
   /** The bounds the last run wrote (a view into the module's memory). */
   readonly bounds: Int32Array
   /**
-   * Matches the words of the last run (count of them) as runDense does, the two chains split
-   * at word m; the tables must have been prepared before that run. Answers the occurrence
-   * count, or -1 when memory cannot be had (nothing was written: run the JS matcher).
+   * Matches the words of the last run as runDense does, in chains starting at the word indices
+   * `splits` (ascending, each word after a break; at most MATCH_CHAINS - 1 of them); the tables
+   * must have been prepared before that run. Answers the occurrence count, or -1 when memory
+   * cannot be had (nothing was written: run the JS matcher).
    */
-  match(t: DenseTables, count: number, m: number): number
+  match(t: DenseTables, count: number, splits: readonly number[]): number
   /** The occurrences the last match wrote (views into the module's memory). */
   readonly occ: { gram: Int32Array; first: Int32Array; end: Int32Array }
 }
@@ -275,8 +288,8 @@ interface WasmApi {
 }
 
 type PassFn = (text: number, n: number, trans: number, bounds: number, breaks: number) => number
-type MatchFn = (wb: number, count: number, accept: number, delta: number, V: number, wide: number, outStart: number, outGram: number,
-  gramLen: number, oGram: number, oFirst: number, oEnd: number, m: number, steps: number, offB: number) => number
+type MatchFn = (wb: number, accept: number, delta: number, V: number, wide: number, outStart: number, outGram: number,
+  gramLen: number, oGram: number, oFirst: number, oEnd: number, steps: number) => void
 
 const align64 = (x: number) => (x + 63) & ~63
 
@@ -391,7 +404,7 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
       views()
       return boundsView
     },
-    match(t: DenseTables, count: number, m: number): number {
+    match(t: DenseTables, count: number, splits: readonly number[]): number {
       const need = count * t.maxOut
       if (need > occCap) {
         const oc = Math.max(need, 2 * occCap, 1024)
@@ -401,19 +414,34 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
         }
         occCap = oc
       }
-      const at = (x: Table) => tables.get(x)!
-      const offB = m * t.maxOut
-      const n = matchFn(bAt, count, at(t.accept), at(t.delta), t.V, t.delta instanceof Int32Array ? 1 : 0, at(t.outStart), at(t.outGram),
-        at(t.gramLen), occAt, occAt + 4 * occCap, occAt + 8 * occCap, m, Math.max(m, count - m), offB)
-      views()
-      const nB = new Int32Array(memory.buffer, NB_AT, 1)[0]!
-      // The second half's occurrences after the first's: in order of end word.
-      if (nB > offB) {
-        occViews.gram.copyWithin(n, offB, nB)
-        occViews.first.copyWithin(n, offB, nB)
-        occViews.end.copyWithin(n, offB, nB)
+      // Chain c: words [bounds[c], bounds[c + 1]), its occurrences from slot start * maxOut on.
+      const chains = new Int32Array(memory.buffer, CHAINS_AT, 3 * MATCH_CHAINS)
+      let steps = 0
+      for (let c = 0; c < MATCH_CHAINS; c++) {
+        const from = c === 0 ? 0 : c <= splits.length ? splits[c - 1]! : count
+        const to = c < splits.length ? splits[c]! : count
+        chains[3 * c] = from
+        chains[3 * c + 1] = to
+        chains[3 * c + 2] = from * t.maxOut
+        if (to - from > steps) steps = to - from
       }
-      return n + nB - offB
+      const at = (x: Table) => tables.get(x)!
+      matchFn(bAt, at(t.accept), at(t.delta), t.V, t.delta instanceof Int32Array ? 1 : 0, at(t.outStart), at(t.outGram), at(t.gramLen),
+        occAt, occAt + 4 * occCap, occAt + 8 * occCap, steps)
+      views()
+      // Each chain's occurrences after the previous chain's: in order of end word.
+      let n = chains[2]!
+      for (let c = 1; c < MATCH_CHAINS; c++) {
+        const off = chains[3 * c]! * t.maxOut
+        const end = chains[3 * c + 2]!
+        if (end > off && off !== n) {
+          occViews.gram.copyWithin(n, off, end)
+          occViews.first.copyWithin(n, off, end)
+          occViews.end.copyWithin(n, off, end)
+        }
+        n += end - off
+      }
+      return n
     },
     get occ() {
       views()
