@@ -263,3 +263,36 @@ describe('import: the same dump imported twice at once ends as one run', () => {
     }
   })
 })
+
+describe('import: telling JSON Lines from a JSON document past the first 64 KB', () => {
+  // The format probe reads 64 KB first and the first 1 MB only where that cannot decide.
+  let n = 0
+  const tmpDir = () => {
+    const d = join(t.dir, `probe-${n++}`)
+    mkdirSync(d)
+    return d
+  }
+  const rec = (i: number, words: number) => JSON.stringify({ prompt: `p${i}`, response: 'wait let me check '.repeat(words), score: 1 })
+  it('a .json file of JSON Lines whose first line is 200 KB long is read as lines', async () => {
+    const dir = tmpDir()
+    writeFileSync(join(dir, 'long.json'), [rec(0, 11_000), rec(1, 3), rec(2, 3)].join('\n') + '\n')
+    const src = await listSources([join(dir, 'long.json')], undefined)
+    expect(src.files[0]!.container).toBe('lines')
+    expect(src.layout).toBe('JSON Lines')
+  })
+  it('a .json document of one object over 200 KB on its first line, with more after it, is one document', async () => {
+    const dir = tmpDir()
+    writeFileSync(join(dir, 'doc.json'), `{"rollouts": [${rec(0, 11_000)},\n${rec(1, 3)}]}\n`)
+    const src = await listSources([join(dir, 'doc.json')], undefined)
+    expect(src.files[0]!.container).toBe('json')
+  })
+  it('a .json file of JSON Lines whose second line starts just past 64 KB is read as lines', async () => {
+    const dir = tmpDir()
+    // The first line ends a few bytes short of 64 KB: the line after it lies past the first probe.
+    let first = rec(0, 1)
+    first = JSON.stringify({ prompt: 'p0', response: 'x'.repeat((64 << 10) - 40 - first.length), score: 1 })
+    writeFileSync(join(dir, 'edge.json'), [first, rec(1, 3)].join('\n') + '\n')
+    const src = await listSources([join(dir, 'edge.json')], undefined)
+    expect(src.files[0]!.container).toBe('lines')
+  })
+})

@@ -296,11 +296,11 @@ export async function hashFile(path: string, signal?: AbortSignal): Promise<stri
   return h.digest('hex')
 }
 
-/** The first `n` non-empty lines of a file (reads at most `maxBytes`). */
-export async function firstLines(path: string, n: number, maxBytes = 8 << 20): Promise<{ line: number; text: string }[]> {
+/** The first `n` non-empty lines of a file (reads at most `maxBytes`, `chunkBytes` at a time). */
+export async function firstLines(path: string, n: number, maxBytes = 8 << 20, chunkBytes = 1 << 20): Promise<{ line: number; text: string }[]> {
   const out: { line: number; text: string }[] = []
   let read = 0
-  for await (const chunk of readLineChunks(path, { chunkBytes: 1 << 20 })) {
+  for await (const chunk of readLineChunks(path, { chunkBytes })) {
     for (let i = 0; i < chunk.lines.length && out.length < n; i++) {
       if (chunk.lines[i].trim() !== '') out.push({ line: chunk.firstLine + i, text: chunk.lines[i] })
     }
