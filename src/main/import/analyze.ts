@@ -5,7 +5,6 @@ import type { BadLines } from './scan'
 import type { StepRow } from './stepMetrics'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { listSources, type ImportFormat } from './sources'
-import { readTokenizer } from './tokenizer'
 import type { FieldMapping } from './mapping'
 
 export interface AnalyzeOptions {
@@ -16,7 +15,7 @@ export interface AnalyzeOptions {
   tokenizer?: Tokenizer | null
   /** The tokenizer's file, for worker threads (each loads its own). */
   tokenizerPath?: string | null
-  /** Threads (this one and workers); default: one per core, up to 8, for inputs over 32 MB (a large plain file is cut into ranges). */
+  /** Threads (worker threads, or this one alone when 1); default: one per core, up to 8, for inputs over 32 MB (a large plain file is cut into ranges). */
   threads?: number
   /** Plain files over twice this are cut into ranges of about this size for the threads (default UNIT_BYTES, 32 MB). */
   unitBytes?: number
@@ -48,8 +47,7 @@ export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult>
   if (threads > 1 && (!opts.tokenizer || opts.tokenizerPath)) {
     const units = await workUnits(src.files, opts.unitBytes)
     if (units.length > 1) {
-      const tok = opts.tokenizerPath ? { path: opts.tokenizerPath, loaded: opts.tokenizer ?? readTokenizer(opts.tokenizerPath) } : null
-      const r = await analyzeParallel(units, opts.phrases, opts.mapping ?? {}, tok, threads, (b) => opts.onProgress?.(b, total, 0), opts.signal,
+      const r = await analyzeParallel(units, opts.phrases, opts.mapping ?? {}, opts.tokenizerPath ?? null, threads, (b) => opts.onProgress?.(b, total, 0), opts.signal,
         src.format !== 'jsonl')
       // null: a step came back in a later verl or checkpoint file; read serially instead.
       if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, noOutcome: r.noOutcome, bytes: total, bad: r.bad, notes: src.notes, layout: src.layout, mapping: r.mapping }
