@@ -128,8 +128,9 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
         else if (m.type === 'progress') report(m.index, m.bytes)
         else if (m.type === 'error') fail(new Error(`${label(m.index)}: ${m.message}`))
         else {
+          // The next unit first: merging takes this thread a while, and the worker would wait.
+          feed(w)
           done(m)
-          if (!merged.complete) feed(w)
         }
       })
     }
