@@ -207,4 +207,19 @@ describe('import: the records\' timestamps as the steps\' wall times', () => {
     expect(b.wallTimes?.note).toMatch(/they do not grow with the step \(step 1 at 2025-06-01T12:00:00\.000Z, before step 0 at 2025-06-01T12:01:00\.000Z\)/)
     expect((await ok<{ timeNote: string | null }>('runs/get', { id: b.runId })).timeNote).toMatch(/do not grow with the step/)
   })
+
+  it('an import stored before its summary kept `why` still says why, from its note', async () => {
+    const holes = jsonl('holes-old.jsonl', [
+      { step: 0, output: 'a', score: 1, timestamp: T0 },
+      { step: 5, output: 'b', score: 1 }
+    ])
+    const h = await importAll({ paths: [holes], sg: SG })
+    const runs = t.backend.ctx.store.runs
+    const source = runs.detail(h.runId!)!.source as { summary: ImportSummary }
+    const { why: _, ...older } = source.summary.wallTimes!
+    runs.update(h.runId!, { source: { ...source, summary: { ...source.summary, wallTimes: older } } })
+    const run = await ok<{ timeNote: string | null }>('runs/get', { id: h.runId })
+    expect(run.timeNote).toBe(`its 2 steps all carry the time they were imported: ${h.wallTimes!.why}.`)
+    expect(run.timeNote).toMatch(/1 of 2 steps have no record with a "timestamp"/)
+  })
 })

@@ -4,6 +4,7 @@ import type { ImportSummary } from '../../shared/api/import'
 import type { BackendContext } from '../context'
 import type { HandlersOf } from './types'
 import { liveRun } from '../train/runner'
+import { whyNoTimes } from '../import/stepTimes'
 import { trainerElsewhere } from '../train/remote'
 
 function mustExist(ctx: BackendContext, id: number): RunSummary {
@@ -25,7 +26,7 @@ function timeNote(ctx: BackendContext, runId: number, kind: string, source: unkn
   if (n < 2) return null
   if (kind !== 'import') return `its ${n} steps all carry one time.`
   // The import said why it found no times (a timestamp field that has holes, say); older imports did not.
-  const why = (source as { summary?: Pick<ImportSummary, 'wallTimes'> } | null)?.summary?.wallTimes?.why
+  const why = whyNoTimes((source as { summary?: Pick<ImportSummary, 'wallTimes'> } | null)?.summary?.wallTimes)
   return `its ${n} steps all carry the time they were imported: ` +
     (why !== undefined ? `${why}.` : 'the files have no timestamp field and no per-step files whose times could stand in.')
 }

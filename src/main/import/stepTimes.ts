@@ -66,6 +66,16 @@ const NONE = 'the records carry no timestamp and the files no time of their own'
 const OFF = ': every step holds the time of the import, so relative and wall time are off for this run'
 
 /**
+ * Why a stored import's steps have no times, from its summary's wallTimes: its `why`, or for an
+ * import summed up before `why` was kept, its note less the consequence (every such note ends so);
+ * undefined where the import had times or said nothing.
+ */
+export function whyNoTimes(w: { from: string; note: string; why?: string } | undefined): string | undefined {
+  if (w?.from !== 'none') return undefined
+  return w.why ?? (w.note.endsWith(OFF) ? w.note.slice(0, -OFF.length) : undefined)
+}
+
+/**
  * File times stand in only when they can mean the training's pace: one file per step, and times
  * that grow with the step and are not all within one second (files copied without their times
  * would all read "now", which is no timeline).
