@@ -1,7 +1,7 @@
 import { normalizePhrase } from './strategicGrams'
 import { WordVocab } from './vocab'
 import { GAP_BREAK, idShift, lastScanInWasm, scanWords, scratch, splitWords, wasmScanFor, type Words } from './words'
-import { MATCH_CHAINS, type DenseTables } from './wasmScan'
+import { MATCH_CHAINS, type DenseTables, type WasmScan } from './wasmScan'
 
 /** One occurrence of SG `gram` (its index in the compiled list), SPEC §2. */
 export interface Occurrence {
@@ -142,7 +142,7 @@ class AhoCorasickMatcher implements SgMatcher {
    */
   private dense: { delta: Uint16Array | Int32Array; outStart: Int32Array; outGram: Int32Array } | null = null
   /** The dense tables as the WebAssembly matcher takes them (made at its first use). */
-  private wasmTables: DenseTables | null = null
+  private wasm: { tables: DenseTables; resident: (Int32Array | Uint16Array)[] } | null = null
 
   constructor(phrases: readonly string[], denseLimit: number) {
     this.grams = phrases.map((p) => normalizePhrase(p))
@@ -298,34 +298,38 @@ class AhoCorasickMatcher implements SgMatcher {
 
   scanInto(text: string): number {
     const k = this.dense && this.vocab.dfa ? wasmScanFor(text.length) : null
-    if (k) {
-      const t = this.wasmTables ??= { accept: this.vocab.dfa!.accept, V: this.vocab.size + 1, gramLen: this.gramLen, maxOut: this.maxOut, ...this.dense! }
-      // Every table in the module before the scan: adding one afterwards would move its words.
-      if (k.prepare([this.vocab.dfa!.scan, t.accept, t.delta, t.outStart, t.outGram, t.gramLen])) {
-        const count = scanWords(text, this.vocab)
-        if (lastScanInWasm()) {
-          // Chains whatever the table's size: in wasm, even a table in the first-level cache leaves
-          // each word waiting on the last one's load (18 SGs: 0.12 against 0.13–0.17 s of scan and
-          // match for 15,000 responses with one chain).
-          const n = k.match(t, count, splitPoints(scratch.bounds, count, MATCH_CHAINS))
-          if (n >= 0) {
-            const o = k.occ
-            occScratch.gram = o.gram
-            occScratch.first = o.first
-            occScratch.end = o.end
-            occScratch.count = n
-            // Matching may have grown the module's memory: the words' view of it is made again.
-            scratch.bounds = k.bounds
-            return count
-          }
-        }
-        this.run(scratch.accept, scratch.bounds, count)
-        return count
-      }
-    }
+    const w = k ? (this.wasm ??= this.wasmTables()) : null
+    // Every table in the module before the scan: adding one afterwards would move its words.
+    const resident = k !== null && w !== null && k.prepare(w.resident)
     const count = scanWords(text, this.vocab)
+    if (resident && lastScanInWasm() && this.matchInWasm(k!, w!.tables, count)) return count
     this.run(scratch.accept, scratch.bounds, count)
     return count
+  }
+
+  // The dense tables as the WebAssembly matcher takes them, with every table it reads.
+  private wasmTables(): { tables: DenseTables; resident: (Int32Array | Uint16Array)[] } {
+    const d = this.dense!
+    const dfa = this.vocab.dfa!
+    const tables = { accept: dfa.accept, V: this.vocab.size + 1, gramLen: this.gramLen, maxOut: this.maxOut, delta: d.delta, outStart: d.outStart, outGram: d.outGram }
+    return { tables, resident: [dfa.scan, dfa.accept, d.delta, d.outStart, d.outGram, this.gramLen] }
+  }
+
+  // Matches the words the wasm pass just wrote; false when the module had no memory for it.
+  private matchInWasm(k: WasmScan, t: DenseTables, count: number): boolean {
+    // Chains whatever the table's size: in wasm, even a table in the first-level cache leaves
+    // each word waiting on the last one's load (18 SGs: 0.12 against 0.13–0.17 s of scan and
+    // match for 15,000 responses with one chain).
+    const n = k.match(t, count, splitPoints(scratch.bounds, count, MATCH_CHAINS))
+    if (n < 0) return false
+    const o = k.occ
+    occScratch.gram = o.gram
+    occScratch.first = o.first
+    occScratch.end = o.end
+    occScratch.count = n
+    // Matching may have grown the module's memory: the words' view of it is made again.
+    scratch.bounds = k.bounds
+    return true
   }
 
   private collect(starts: Int32Array, ends: Int32Array): Occurrence[] {

@@ -388,7 +388,8 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
     prepare,
     run(text: string, trans: Uint16Array): number {
       const n = text.length
-      if (!prepare([trans])) return -1
+      // A matcher has made its automaton resident already; a bare scan's is added here.
+      if (!tables.has(trans) && !prepare([trans])) return -1
       if (n + 2 > cap) {
         const c = Math.max(n + 2, 2 * cap, 1024)
         if (!reserve(layout(c, occCap))) {

@@ -1,6 +1,6 @@
 import { APOSTROPHE, ASCII_CLASS, CURLY_APOSTROPHE, normalizeSpan, wordCharWidth } from './chars'
 import { hashSpan, WordVocab } from './vocab'
-import { createWasmScan, type WasmScan } from './wasmScan'
+import { createWasmScan, type Utf16Writer, type WasmScan } from './wasmScan'
 
 /** The words of one text (SPEC §1) as parallel arrays. */
 export interface Words {
@@ -70,7 +70,7 @@ let wanted: CharPassKind = 'wasm'
 
 // The copy into wasm memory needs a native UTF-16 write: Node's Buffer has one (the CLI, the
 // back end and its workers); a browser has none, so the renderer keeps the JS pass.
-function nodeUtf16Writer(): ((buffer: ArrayBuffer) => (text: string, byteOffset: number) => void) | null {
+function nodeUtf16Writer(): Utf16Writer | null {
   const B = (globalThis as { Buffer?: { from(b: ArrayBuffer): { write(s: string, o: number, e: string): number } } }).Buffer
   if (typeof B?.from !== 'function') return null
   return (buffer) => {

@@ -7,7 +7,7 @@ import { recordKeyTest } from './mapping'
 import { RecordError, RecordExtractor, type RolloutRec } from './records'
 import { align, type Aligned } from './align'
 import type { SourceFile } from './sources'
-import { useCharPass } from '../../core/words'
+import { useCharPass } from '../../core'
 
 // HICRA_CHAR_PASS=js runs the core's JS character pass instead of its WebAssembly one (the same
 // numbers to the bit; for checking that, or for a host that forbids WebAssembly). Every import

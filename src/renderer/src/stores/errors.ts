@@ -89,27 +89,35 @@ export const useErrorsStore = defineStore('errors', () => {
     return item.labels.find((l) => l.source === 'manual')?.errorType ?? null
   }
 
-  /** Sets (or, with null, clears) the manual label of a queue item; the item stays in view for undo. */
-  async function label(item: QueueItem, errorType: string | null, accept?: 'judge' | 'rule' | 'truth', record = true) {
-    const before = manualOf(item)
+  // Writes a manual label (errorType, null to clear, or a copy of another source's); the
+  // rollout's labels after it, or null on failure (said in `error`). A queue page asked for
+  // while it is on its way is asked again (loadQueue).
+  async function writeLabel(rolloutId: number, errorType: string | null, accept?: 'judge' | 'rule' | 'truth') {
     queueEpoch++
     try {
-      const res = accept
-        ? await invoke('errors/label', { rolloutId: item.id, accept })
-        : await invoke('errors/label', { rolloutId: item.id, errorType })
-      item.labels = res.labels
-      // The queue counts failures without a manual label: keep it in step with the table.
-      const after = manualOf(item)
-      if (before === null && after !== null) queueTotal.value = Math.max(0, queueTotal.value - 1)
-      else if (before !== null && after === null) queueTotal.value++
-      if (record) undoStack.value.push({ rolloutId: item.id, before })
+      const res = accept ? await invoke('errors/label', { rolloutId, accept }) : await invoke('errors/label', { rolloutId, errorType })
       error.value = null
-      await refreshCounts()
+      return res.labels
     } catch (err) {
       fail(err)
+      return null
     } finally {
       queueEpoch++
     }
+  }
+
+  /** Sets (or, with null, clears) the manual label of a queue item; the item stays in view for undo. */
+  async function label(item: QueueItem, errorType: string | null, accept?: 'judge' | 'rule' | 'truth', record = true) {
+    const before = manualOf(item)
+    const labels = await writeLabel(item.id, errorType, accept)
+    if (labels === null) return
+    item.labels = labels
+    // The queue counts failures without a manual label: keep it in step with the table.
+    const after = manualOf(item)
+    if (before === null && after !== null) queueTotal.value = Math.max(0, queueTotal.value - 1)
+    else if (before !== null && after === null) queueTotal.value++
+    if (record) undoStack.value.push({ rolloutId: item.id, before })
+    await refreshCounts()
   }
 
   async function undo() {
@@ -122,16 +130,7 @@ export const useErrorsStore = defineStore('errors', () => {
       return
     }
     // The item left the loaded page (a reload after its label): undo it all the same, then bring it back.
-    queueEpoch++
-    try {
-      await invoke('errors/label', { rolloutId: last.rolloutId, errorType: last.before })
-      error.value = null
-    } catch (err) {
-      fail(err)
-      return
-    } finally {
-      queueEpoch++
-    }
+    if ((await writeLabel(last.rolloutId, last.before)) === null) return
     await Promise.all([refreshCounts(), loadQueue()])
     const back = queue.value.findIndex((q) => q.id === last.rolloutId)
     if (back >= 0) cursor.value = back
