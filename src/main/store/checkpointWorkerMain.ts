@@ -11,7 +11,6 @@ db.pragma('synchronous = NORMAL')
 port.on('message', (m: 'checkpoint' | 'stop') => {
   if (m === 'stop') {
     db.close()
-    port.postMessage({ type: 'stopped' })
     port.close()
     return
   }
