@@ -109,14 +109,14 @@ export function applyMigration(db: Db, m: Migration): void {
   })()
 }
 
+/** Page size of new workspaces (bytes). */
+export const PAGE_SIZE = 16384
+
 /**
  * Opens (creating if needed) a workspace database and brings its schema up to date. Refuses, without
  * writing a byte, a file that is not SQLite, is damaged, belongs to another application, or was
  * written by a newer version of the workbench.
  */
-/** Page size of new workspaces (bytes). */
-export const PAGE_SIZE = 16384
-
 export function openDatabase(path: string, opts: OpenOptions = {}): Db {
   const isMemory = path === ':memory:'
   const existed = !isMemory && checkRegular(path)
