@@ -17,13 +17,8 @@ const LIVE = new Set(['running', 'importing', 'paused'])
 
 /** Null when the run's steps carry real times; otherwise why its time axes are off. */
 function timeNote(ctx: BackendContext, runId: number, kind: string, source: unknown): string | null {
-  // A step with another time than the first one's ends the scan there: a trained run's second step.
-  const db = ctx.store.db
-  const differs = db.prepare(`SELECT 1 FROM run_steps WHERE run_id = @run
-    AND wall_time <> (SELECT wall_time FROM run_steps WHERE run_id = @run ORDER BY step LIMIT 1) LIMIT 1`).get({ run: runId })
-  if (differs !== undefined) return null
-  const n = db.prepare('SELECT count(*) FROM run_steps WHERE run_id = ?').pluck().get(runId) as number
-  if (n < 2) return null
+  const n = ctx.store.runs.stepsOfOneTime(runId)
+  if (n === null || n < 2) return null
   if (kind !== 'import') return `its ${n} steps all carry one time.`
   // The import said why it found no times (a timestamp field that has holes, say); older imports did not.
   const why = whyNoTimes((source as { summary?: Pick<ImportSummary, 'wallTimes'> } | null)?.summary?.wallTimes)

@@ -72,6 +72,8 @@ export class RunsRepo {
   private readonly existsStmt
   private readonly insertStmt
   private readonly keysStmt
+  private readonly otherTimeStmt
+  private readonly stepCountStmt
   constructor(private readonly db: Db) {
     // A loose index scan: one primary-key seek per distinct key instead of reading every point of
     // the run (DISTINCT would visit all of them; a 20,000-step run has hundreds of thousands).
@@ -83,6 +85,10 @@ export class RunsRepo {
       SELECT key FROM k WHERE key IS NOT NULL`).pluck()
     this.byId = db.prepare(`${SUMMARY_SELECT} WHERE r.id = ?`)
     this.existsStmt = db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck()
+    // A step with another time than the first one's ends the scan there: a trained run's second step.
+    this.otherTimeStmt = db.prepare(`SELECT 1 FROM run_steps WHERE run_id = @run
+      AND wall_time <> (SELECT wall_time FROM run_steps WHERE run_id = @run ORDER BY step LIMIT 1) LIMIT 1`).pluck()
+    this.stepCountStmt = db.prepare('SELECT count(*) FROM run_steps WHERE run_id = ?').pluck()
     this.insertStmt = db.prepare(`INSERT INTO runs (name, kind, status, created_at, updated_at, backend, tags, config, source, sg_set_id, sg_set_version)
       VALUES (@name, @kind, @status, @now, @now, @backend, @tags, @config, @source, @sgSetId, @sgSetVersion)`)
   }
@@ -121,6 +127,12 @@ export class RunsRepo {
     }
     const sql = `${SUMMARY_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.id DESC`
     return (this.db.prepare(sql).all(params) as RunRow[]).map(toSummary)
+  }
+
+  /** The run's number of steps where they all carry one wall time (none or one step included), else null. */
+  stepsOfOneTime(id: number): number | null {
+    if (this.otherTimeStmt.get({ run: id }) !== undefined) return null
+    return this.stepCountStmt.get(id) as number
   }
 
   /** Whether the run exists: one index seek, without the summary's counts over its steps and rollouts. */
