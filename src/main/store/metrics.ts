@@ -198,7 +198,7 @@ export class MetricsRepo {
     // Steps are integers, so a range no wider than maxPoints holds no more points than that.
     if (range.hi - range.lo + 1 > q.maxPoints) {
       const span = range.hi - range.lo + 1
-      const rows = (blocks ? this.bucketsFromBlocks(q.runId, q.key, range.lo, range.hi, q.maxPoints, span) : null) ??
+      const rows = (blocks ? this.bucketsFromBlocks(q.runId, q.key, range.lo, range.hi, q.maxPoints) : null) ??
         this.bucketStmt.all({ run: q.runId, key: q.key, lo: range.lo, hi, n: q.maxPoints, span }) as Bucket[]
       let total = 0
       for (const r of rows) total += r[5]
@@ -225,8 +225,9 @@ export class MetricsRepo {
    * wall time, the count. Null where a block of the range is stale or the blocks disagree with the
    * rows' order, so that the rows answer.
    */
-  private bucketsFromBlocks(runId: number, key: string, lo: number, hi: number, n: number, span: number): Bucket[] | null {
+  private bucketsFromBlocks(runId: number, key: string, lo: number, hi: number, n: number): Bucket[] | null {
     if (!(Math.abs(lo) < MAX_STEP && Math.abs(hi) < MAX_STEP)) return null
+    const span = hi - lo + 1
     const b1 = blockOf(hi)
     let b = blockOf(lo)
     if (this.staleInStmt.get(runId, key, b, b1) !== undefined) return null
