@@ -1,4 +1,8 @@
 import { ASCII_CLASS, wordCharWidth } from './chars'
+import {
+  add, and, block, br, brIf, call, else_, end, eq, eqz, geU, get, gtU, I32, i32, if_, ifI32, load, load16, load8, loop, ltU, mul, name, ne, or,
+  ret, section, select, set, shl, shrS, shrU, store, store8, sub, tee, uleb, xor
+} from './wasmAsm'
 
 // The two hot loops of a scan as one small WebAssembly module, for hosts that can copy a
 // string's code units into its memory with one native call (Node's Buffer#write): the character
@@ -21,56 +25,6 @@ const PAGE = 65536
 const GAP_BREAK = 1 << 16
 /** Tables kept in memory at once: past this all are dropped, and copied in again when next used. */
 const TABLE_BYTES_LIMIT = 64 << 20
-
-// ---- a tiny assembler: the opcodes and encodings this module uses (WebAssembly 1.0) ----
-const uleb = (n: number): number[] => {
-  const o: number[] = []
-  do {
-    let b = n & 0x7f
-    n >>>= 7
-    if (n !== 0) b |= 0x80
-    o.push(b)
-  } while (n !== 0)
-  return o
-}
-const sleb = (n: number): number[] => {
-  const o: number[] = []
-  for (;;) {
-    const b = n & 0x7f
-    n >>= 7
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...o, b]
-    o.push(b | 0x80)
-  }
-}
-const name = (s: string): number[] => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))]
-const section = (id: number, items: number[][]): number[] => {
-  const body = [...uleb(items.length), ...items.flat()]
-  return [id, ...uleb(body.length), ...body]
-}
-const I32 = 0x7f
-const VOID = 0x40
-const get = (l: number) => [0x20, l]
-const set = (l: number) => [0x21, l]
-const tee = (l: number) => [0x22, l]
-const i32 = (v: number) => [0x41, ...sleb(v)]
-const load = (offset = 0) => [0x28, 2, ...uleb(offset)]
-const load8 = (offset = 0) => [0x2d, 0, ...uleb(offset)]
-const load16 = (offset = 0) => [0x2f, 1, ...uleb(offset)]
-const store = (offset = 0) => [0x36, 2, ...uleb(offset)]
-const store8 = (offset = 0) => [0x3a, 0, ...uleb(offset)]
-const block = [0x02, VOID]
-const loop = [0x03, VOID]
-const if_ = [0x04, VOID]
-const ifI32 = [0x04, I32]
-const else_ = [0x05]
-const end = [0x0b]
-const br = (d: number) => [0x0c, d]
-const brIf = (d: number) => [0x0d, d]
-const ret = [0x0f]
-const call = (f: number) => [0x10, f]
-const select = [0x1b]
-const [eqz, eq, ne, ltU, gtU, geU] = [[0x45], [0x46], [0x47], [0x49], [0x4b], [0x4f]]
-const [add, sub, mul, and, or, xor, shl, shrS, shrU] = [[0x6a], [0x6b], [0x6c], [0x71], [0x72], [0x73], [0x74], [0x75], [0x76]]
 
 // Functions: 0 astral(cp) and 1 bmp(c) are imported; 2 wcw, 3 pass, 4 match (both exported).
 const F_ASTRAL = 0

@@ -106,28 +106,61 @@ async function* gzipBlocks(path: string, size: number, hash: Hash | undefined, r
   }
 }
 
+/** Lines as their bytes: line i is bytes [starts[i], ends[i]) of `bytes` (valid until the next chunk is asked for). */
+export interface RawLineChunk extends Omit<LineChunk, 'lines' | 'invalidUtf8'> {
+  bytes: Buffer
+  /** An over-long line's start and end are -1 (it is listed in `overlong`). */
+  starts: Int32Array
+  ends: Int32Array
+}
+
 /**
  * Streams a file, plain or gzip-compressed (told by its first bytes, not its name), as chunks of
- * whole lines in constant memory: blocks join the partial line left over in one line buffer (grown
- * only for a single line longer than it holds), and lines are cut at newline bytes, so a UTF-8
- * character never straddles two decodes. `\r\n` endings and a byte-order mark are accepted.
+ * whole lines in constant memory, each line decoded on its own (see readRawLineChunks).
  */
 export async function* readLineChunks(path: string, opts: ReadOptions = {}): AsyncGenerator<LineChunk> {
+  for await (const c of readRawLineChunks(path, opts)) {
+    const { bytes, starts, ends, ...rest } = c
+    // Each line is decoded on its own: one non-ASCII character in a chunk decoded whole would
+    // make every line of it a two-byte string, slowing JSON.parse and every scan after it.
+    const lines: string[] = []
+    const invalid: number[] = []
+    for (let i = 0; i < starts.length; i++) {
+      const s = starts[i]!
+      if (s < 0) {
+        lines.push('')
+        continue
+      }
+      const text = bytes.toString('utf8', s, ends[i])
+      // U+FFFD is where decoding replaced bad bytes, unless the file holds that character itself.
+      if (text.includes('\uFFFD') && !isUtf8(bytes.subarray(s, ends[i]))) invalid.push(c.firstLine + i)
+      lines.push(text)
+    }
+    yield { lines, ...rest, ...(invalid.length > 0 ? { invalidUtf8: invalid } : {}) }
+  }
+}
+
+/**
+ * A file's lines as bytes, in chunks of whole lines in constant memory: blocks join the partial
+ * line left over in one line buffer (grown only for a single line longer than it holds), and lines
+ * are cut at newline bytes, so a UTF-8 character never straddles two lines. `\r\n` endings and a
+ * byte-order mark are accepted.
+ */
+export async function* readRawLineChunks(path: string, opts: ReadOptions = {}): AsyncGenerator<RawLineChunk> {
   const fh = await openRegular(path)
   try {
     const size = opts.chunkBytes ?? DEFAULT_CHUNK
     const cap = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
     let overlong: { line: number; bytes: number }[] = []
-    let invalid: number[] = []
     // What goes out with a chunk besides its lines (and is then started afresh).
-    const extras = (): Pick<LineChunk, 'overlong' | 'invalidUtf8'> => {
-      const x: Pick<LineChunk, 'overlong' | 'invalidUtf8'> = {}
+    const extras = (): Pick<LineChunk, 'overlong'> => {
+      const x: Pick<LineChunk, 'overlong'> = {}
       if (overlong.length > 0) x.overlong = overlong
-      if (invalid.length > 0) x.invalidUtf8 = invalid
       overlong = []
-      invalid = []
       return x
     }
+    const none = Buffer.alloc(0)
+    const skipped = (): Pick<RawLineChunk, 'bytes' | 'starts' | 'ends'> => ({ bytes: none, starts: Int32Array.of(-1), ends: Int32Array.of(-1) })
     const gz = await isGzip(fh)
     const gzRead = { bytes: 0 }
     if (gz && opts.range) throw new Error(`${path}: a byte range of a gzip file cannot be read on its own`)
@@ -136,10 +169,11 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
     let filled = 0
     let consumed = 0
     let lineNo = 1
-    const cut = (end: number): string[] => {
-      // Each line is decoded on its own: one non-ASCII character in a chunk decoded whole would
-      // make every line of it a two-byte string, slowing JSON.parse and every scan after it.
-      const lines: string[] = []
+    // Line starts and ends cut at newlines (reused: a chunk's arrays are valid until the next).
+    let starts = new Int32Array(1024)
+    let ends = new Int32Array(1024)
+    const cut = (end: number): Pick<RawLineChunk, 'bytes' | 'starts' | 'ends'> => {
+      let n = 0
       let pos = 0
       // A UTF-8 byte-order mark (editors on Windows write one) is not part of the first line.
       if (consumed === 0 && !opts.range?.start && end >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) pos = 3
@@ -147,19 +181,27 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
         let nl = buf.indexOf(10, pos)
         if (nl < 0 || nl >= end) nl = end
         const stop = nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl
-        if (stop - pos > cap) {
-          overlong.push({ line: lineNo + lines.length, bytes: stop - pos })
-          lines.push('')
-        } else {
-          const text = buf.toString('utf8', pos, stop)
-          // U+FFFD is where decoding replaced bad bytes, unless the file holds that character itself.
-          if (text.includes('\uFFFD') && !isUtf8(buf.subarray(pos, stop))) invalid.push(lineNo + lines.length)
-          lines.push(text)
+        if (n === starts.length) {
+          const s2 = new Int32Array(2 * n)
+          s2.set(starts)
+          starts = s2
+          const e2 = new Int32Array(2 * n)
+          e2.set(ends)
+          ends = e2
         }
+        if (stop - pos > cap) {
+          overlong.push({ line: lineNo + n, bytes: stop - pos })
+          starts[n] = -1
+          ends[n] = -1
+        } else {
+          starts[n] = pos
+          ends[n] = stop
+        }
+        n++
         pos = nl + 1
       }
       consumed += end
-      return lines
+      return { bytes: buf, starts: starts.subarray(0, n), ends: ends.subarray(0, n) }
     }
     let broken: string | undefined
     // Bytes of an over-long line being passed over (-1: none): never held, only counted.
@@ -177,7 +219,7 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
           }
           consumed += nl + 1
           overlong.push({ line: lineNo, bytes: skipping + nl })
-          yield { lines: [''], firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
+          yield { ...skipped(), firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
           lineNo++
           skipping = -1
           block = block.subarray(nl + 1)
@@ -193,7 +235,7 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
           }
           consumed += filled + firstNl + 1
           overlong.push({ line: lineNo, bytes: filled + firstNl })
-          yield { lines: [''], firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
+          yield { ...skipped(), firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
           lineNo++
           filled = 0
           block = block.subarray(firstNl + 1)
@@ -209,9 +251,9 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
         filled += n
         const end = buf.lastIndexOf(10, filled - 1) + 1
         if (end === 0) continue
-        const lines = cut(end)
-        yield { lines, firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
-        lineNo += lines.length
+        const whole = cut(end)
+        yield { ...whole, firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
+        lineNo += whole.starts.length
         buf.copy(buf, 0, end, filled)
         filled -= end
       }
@@ -224,16 +266,15 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
       // The content hash is of the whole stored file, broken or not: the rest goes in too.
       if (opts.hash) await hashFrom(fh, gzRead.bytes, opts.hash)
       // Reported at the line it cut; the whole lines before it went out already.
-      yield { lines: [], firstLine: lineNo, bytesDone: (await fh.stat()).size, broken }
+      yield { bytes: none, starts: new Int32Array(0), ends: new Int32Array(0), firstLine: lineNo, bytesDone: (await fh.stat()).size, broken }
       return
     }
     // The last line, without a newline after it.
     if (skipping >= 0) {
       overlong.push({ line: lineNo, bytes: skipping })
-      yield { lines: [''], firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
+      yield { ...skipped(), firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
     } else if (filled > 0) {
-      const lines = cut(filled)
-      yield { lines, firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
+      yield { ...cut(filled), firstLine: lineNo, bytesDone: bytesDone(), ...extras() }
     }
   } finally {
     await fh.close()

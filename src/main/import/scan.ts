@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto'
 import { basename } from 'node:path'
 import type { Tokenizer } from '@huggingface/tokenizers'
-import { DEFAULT_MAX_LINE_BYTES, readLineChunks } from './lineChunks'
+import { isUtf8 } from 'node:buffer'
+import { DEFAULT_MAX_LINE_BYTES, readRawLineChunks } from './lineChunks'
+import { lineScanner } from './jsonLine'
 import { readJsonElements } from './jsonElements'
 import { recordKeyTest } from './mapping'
 import { RecordError, RecordExtractor, type RolloutRec } from './records'
@@ -66,15 +68,20 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
     let firstBadUtf8 = 0
     // One record: its text, the line it starts on, its key in an object keyed by problem id.
     const record = (text: string, line: number, key: string | null, rows: Row[], bad: BadLine[]) => {
-      lines++
       let raw: unknown
       try {
         raw = JSON.parse(text)
       } catch (e) {
+        lines++
         bad.push({ file: name, line, kind: 'malformed JSON', message: (e as Error).message })
         skipped++
         return
       }
+      parsed(raw, line, key, rows, bad)
+    }
+    // One record as parsed.
+    const parsed = (raw: unknown, line: number, key: string | null, rows: Row[], bad: BadLine[]) => {
+      lines++
       recs.length = 0
       let lineBad = false
       try {
@@ -129,8 +136,12 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
       }
     } else {
       const maxLineBytes = file.maxLineBytes
-      for await (const chunk of readLineChunks(file.path, { chunkBytes: opts.chunkBytes, signal: opts.signal, hash, range: opts.range, maxLineBytes })) {
-        lastLine = chunk.firstLine + chunk.lines.length - 1
+      // Lines that are JSON objects are read from their bytes (jsonLine.ts); the others, and any
+      // the scanner leaves to JSON.parse, are decoded and parsed as a whole.
+      const scanner = lineScanner()
+      for await (const chunk of readRawLineChunks(file.path, { chunkBytes: opts.chunkBytes, signal: opts.signal, hash, range: opts.range, maxLineBytes })) {
+        const { bytes, starts, ends } = chunk
+        lastLine = chunk.firstLine + starts.length - 1
         const rows: Row[] = []
         const bad: BadLine[] = []
         for (const o of chunk.overlong ?? []) {
@@ -139,14 +150,33 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
           bad.push({ file: name, line: o.line, kind: 'line too long', message: `the line holds ${megabytes(o.bytes)} MB, over the ` +
             `${megabytes(maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)} MB a line may hold: skipped (raise the cap with --max-line-mb)` })
         }
-        if (chunk.invalidUtf8) {
-          if (badUtf8 === 0) firstBadUtf8 = chunk.invalidUtf8[0]!
-          badUtf8 += chunk.invalidUtf8.length
+        if (scanner) {
+          // Through the last line kept (an over-long one has no bytes here).
+          let last = ends.length - 1
+          while (last >= 0 && ends[last]! < 0) last--
+          if (last >= 0) scanner.load(bytes, ends[last]!)
         }
-        for (let i = 0; i < chunk.lines.length; i++) {
-          const text = chunk.lines[i]
-          if (text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '')) continue
-          record(text, chunk.firstLine + i, null, rows, bad)
+        for (let i = 0; i < starts.length; i++) {
+          const s = starts[i]!
+          const e = ends[i]!
+          if (s === e) continue
+          const line = chunk.firstLine + i
+          if (scanner && bytes[s] === 123) {
+            const obj = scanner.parse(s, e)
+            // A line with bytes that are not UTF-8 is decoded below, which names it.
+            if (obj !== null && (!scanner.nonAscii || isUtf8(bytes.subarray(s, e)))) {
+              parsed(obj, line, null, rows, bad)
+              continue
+            }
+          }
+          const text = bytes.toString('utf8', s, e)
+          // U+FFFD is where decoding replaced bad bytes, unless the file holds that character itself.
+          if (text.includes('\uFFFD') && !isUtf8(bytes.subarray(s, e))) {
+            if (badUtf8 === 0) firstBadUtf8 = line
+            badUtf8++
+          }
+          if (text.charCodeAt(0) <= 32 && text.trim() === '') continue
+          record(text, line, null, rows, bad)
         }
         if (chunk.broken !== undefined) {
           bad.push({ file: name, line: chunk.firstLine, kind: 'corrupt file', message: chunk.broken })
