@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os'
-import { analyzeParallel, workUnits } from './analyzeParallel'
+import { stat, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { AnalysisWorkers, analyzeParallel, workUnits } from './analyzeParallel'
 import { tally } from './fileMetrics'
 import type { BadLines } from './scan'
 import type { StepRow } from './stepMetrics'
@@ -39,20 +41,56 @@ export interface AnalyzeResult {
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
 
+/** Inputs over this are analysed on worker threads by default. */
+const PARALLEL_BYTES = 32e6
+
 /** SPEC §4 metrics per step of rollout files, without a workspace (`hicra analyze`). */
 export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult> {
-  const src = await listSources(opts.paths, opts.format, opts.mapping)
-  const total = src.files.reduce((s, f) => s + f.size, 0)
-  const threads = opts.threads ?? (total > 32e6 ? Math.min(8, availableParallelism()) : 1)
-  if (threads > 1 && (!opts.tokenizer || opts.tokenizerPath)) {
-    const units = await workUnits(src.files, opts.unitBytes)
-    if (units.length > 1) {
-      const r = await analyzeParallel(units, opts.phrases, opts.mapping ?? {}, opts.tokenizerPath ?? null, threads, (b) => opts.onProgress?.(b, total, 0), opts.signal,
-        src.format !== 'jsonl')
-      // null: a step came back in a later verl or checkpoint file; read serially instead.
-      if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, noOutcome: r.noOutcome, bytes: total, bad: r.bad, notes: src.notes, layout: src.layout, mapping: r.mapping }
+  const parallelOk = !opts.tokenizer || opts.tokenizerPath
+  // Workers boot while the sources are listed, where the paths' sizes already promise they will work.
+  const guess = opts.threads ?? ((await roughBytes(opts.paths)) > PARALLEL_BYTES ? Math.min(8, availableParallelism()) : 1)
+  let pool = guess > 1 && parallelOk ? new AnalysisWorkers(guess, opts.phrases, opts.mapping ?? {}, opts.tokenizerPath ?? null) : null
+  try {
+    const src = await listSources(opts.paths, opts.format, opts.mapping)
+    const total = src.files.reduce((s, f) => s + f.size, 0)
+    const threads = opts.threads ?? (total > PARALLEL_BYTES ? Math.min(8, availableParallelism()) : 1)
+    if (threads > 1 && parallelOk) {
+      const units = await workUnits(src.files, opts.unitBytes)
+      if (units.length > 1) {
+        if (pool && pool.workers.length !== Math.min(threads, units.length)) {
+          pool.terminate()
+          pool = null
+        }
+        const r = await analyzeParallel(units, opts.phrases, opts.mapping ?? {}, opts.tokenizerPath ?? null, threads, (b) => opts.onProgress?.(b, total, 0), opts.signal,
+          src.format !== 'jsonl', pool ?? undefined)
+        pool = null
+        // null: a step came back in a later verl or checkpoint file; read serially instead.
+        if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, noOutcome: r.noOutcome, bytes: total, bad: r.bad, notes: src.notes, layout: src.layout, mapping: r.mapping }
+      }
     }
+    pool?.terminate()
+    pool = null
+    const t = await tally(src.files, opts.phrases, opts.mapping ?? {}, opts.tokenizer ?? null, (bytes, rollouts) => opts.onProgress?.(bytes, total, rollouts), opts.signal)
+    return { format: src.format, steps: t.book.results(), rollouts: t.rollouts, tokenRollouts: t.tokenRollouts, noOutcome: t.noOutcome, bytes: total, bad: t.bad, notes: src.notes, layout: src.layout, mapping: t.mapping }
+  } finally {
+    pool?.terminate()
   }
-  const t = await tally(src.files, opts.phrases, opts.mapping ?? {}, opts.tokenizer ?? null, (bytes, rollouts) => opts.onProgress?.(bytes, total, rollouts), opts.signal)
-  return { format: src.format, steps: t.book.results(), rollouts: t.rollouts, tokenRollouts: t.tokenRollouts, noOutcome: t.noOutcome, bytes: total, bad: t.bad, notes: src.notes, layout: src.layout, mapping: t.mapping }
+}
+
+/** The bytes of the paths and of the files directly in the folders among them: a cheap first look, errors counting nothing. */
+async function roughBytes(paths: readonly string[]): Promise<number> {
+  let sum = 0
+  for (const p of paths) {
+    try {
+      const st = await stat(p)
+      if (st.isFile()) sum += st.size
+      else if (st.isDirectory()) {
+        for (const e of await readdir(p, { withFileTypes: true })) if (e.isFile()) sum += (await stat(join(p, e.name))).size
+      }
+    } catch {
+      // listSources names the problem.
+    }
+    if (sum > PARALLEL_BYTES) break
+  }
+  return sum
 }

@@ -54,12 +54,53 @@ export async function workUnits(files: readonly SourceFile[], unitBytes = UNIT_B
 }
 
 /**
- * Analyses work units on `threads` worker threads, in reading order, all taking units from one
- * queue; this thread hands them out and merges. (It analysed units too until 2026-12-01: with
- * the default young generation its garbage collection took 12% of its time against a worker's
- * 7%, and two workers finished the 200 MB dump sooner in four alternating runs out of four,
- * with less CPU.) Each unit gives its steps' counts; they are merged in unit order, which is
- * the order a serial reading adds them, so steps that span files or ranges come out as one.
+ * Analysis workers started before their work is known: a worker takes ~130 ms to boot and load
+ * its modules, which `hicra analyze` overlaps with listing the sources (2026-12-01: the workers of
+ * a 200 MB analysis began their first unit 320 ms after the start when started after the listing).
+ * Until analyzeParallel takes them, their readiness is kept, and a worker that fails is kept failed.
+ */
+export class AnalysisWorkers {
+  readonly workers: Worker[] = []
+  private readonly ready: Worker[] = []
+  private failure: Error | null = null
+  private onMessage: ((w: Worker, m: Msg) => void) | null = null
+  private onError: ((e: Error) => void) | null = null
+
+  constructor(n: number, phrases: string[], mapping: FieldMapping, tokenizerPath: string | null) {
+    for (let t = 0; t < n; t++) {
+      // A young generation of 32 MB: every line parsed is garbage at once, and with 8 MB the
+      // scavenges cost ~10% of an analysis (analysis holds no rows, so memory stays small).
+      const w = new Worker(workerUrl, { workerData: { phrases, mapping, tokenizer: tokenizerPath }, resourceLimits: { maxYoungGenerationSizeMb: 32 } })
+      this.workers.push(w)
+      w.on('error', (e) => (this.onError ? this.onError(e) : (this.failure ??= e)))
+      w.on('message', (m: Msg) => {
+        if (this.onMessage) this.onMessage(w, m)
+        else if (m.type === 'ready') this.ready.push(w)
+      })
+    }
+  }
+
+  /** Hands the workers' messages (a 'ready' each already got included) and errors to a consumer. */
+  attach(onMessage: (w: Worker, m: Msg) => void, onError: (e: Error) => void): void {
+    this.onMessage = onMessage
+    this.onError = onError
+    if (this.failure) onError(this.failure)
+    for (const w of this.ready.splice(0)) onMessage(w, { type: 'ready' })
+  }
+
+  terminate(): void {
+    for (const w of this.workers) void w.terminate()
+  }
+}
+
+/**
+ * Analyses work units on `threads` worker threads (or on `pool`'s, started earlier with the same
+ * phrases, mapping and tokenizer), in reading order, all taking units from one queue; this thread
+ * hands them out and merges. (It analysed units too until 2026-12-01: with the default young
+ * generation its garbage collection took 12% of its time against a worker's 7%, and two workers
+ * finished the 200 MB dump sooner in four alternating runs out of four, with less CPU.) Each
+ * unit gives its steps' counts; they are merged in unit order, which is the order a serial
+ * reading adds them, so steps that span files or ranges come out as one.
  *
  * Counts are kept until the end, as a serial reading keeps them: memory grows with the steps'
  * distinct continuations. Where each file holds its own step (`stepPerFile`: verl,
@@ -69,24 +110,21 @@ export async function workUnits(files: readonly SourceFile[], unitBytes = UNIT_B
  */
 export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], mapping: FieldMapping,
   tokenizerPath: string | null, threads: number, onProgress?: (bytesDone: number) => void,
-  signal?: AbortSignal, stepPerFile = false): Promise<ParallelResult | null> {
+  signal?: AbortSignal, stepPerFile = false, pool?: AnalysisWorkers): Promise<ParallelResult | null> {
   // Handed out in reading order, so results merge (and free their counts) about as soon as they
   // arrive; units are at most UNIT_BYTES or one file, so the threads still end close together.
   const order = units.map((_, i) => i)
   const merged = new Merged(units, phrases, stepPerFile)
   const progress = new Float64Array(units.length)
-  const workers: Worker[] = []
+  const workers = pool ?? new AnalysisWorkers(Math.min(threads, units.length), phrases, mapping, tokenizerPath)
   const label = (i: number) => units[i]!.file.path
   return new Promise<ParallelResult | null>((resolve, reject) => {
     let next = 0
     let failed = false
-    const stop = () => {
-      for (const w of workers) void w.terminate()
-    }
     const fail = (e: Error) => {
       if (failed) return
       failed = true
-      stop()
+      workers.terminate()
       reject(e)
     }
     const report = (index: number, bytes: number) => {
@@ -105,7 +143,7 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
         return
       }
       if (merged.complete) {
-        stop()
+        workers.terminate()
         resolve(merged.result())
       }
     }
@@ -116,24 +154,17 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
         w.postMessage({ type: 'unit', index, file: units[index]!.file, range: units[index]!.range })
       } else w.postMessage({ type: 'end' })
     }
-    for (let t = 0; t < Math.min(threads, units.length); t++) {
-      // A young generation of 32 MB: every line parsed is garbage at once, and with 8 MB the
-      // scavenges cost ~10% of an analysis (analysis holds no rows, so memory stays small).
-      const w = new Worker(workerUrl, { workerData: { phrases, mapping, tokenizer: tokenizerPath }, resourceLimits: { maxYoungGenerationSizeMb: 32 } })
-      workers.push(w)
-      w.on('error', fail)
-      w.on('message', (m: Msg) => {
-        if (failed) return
-        if (m.type === 'ready') feed(w)
-        else if (m.type === 'progress') report(m.index, m.bytes)
-        else if (m.type === 'error') fail(new Error(`${label(m.index)}: ${m.message}`))
-        else {
-          // The next unit first: merging takes this thread a while, and the worker would wait.
-          feed(w)
-          done(m)
-        }
-      })
-    }
+    workers.attach((w, m) => {
+      if (failed) return
+      if (m.type === 'ready') feed(w)
+      else if (m.type === 'progress') report(m.index, m.bytes)
+      else if (m.type === 'error') fail(new Error(`${label(m.index)}: ${m.message}`))
+      else {
+        // The next unit first: merging takes this thread a while, and the worker would wait.
+        feed(w)
+        done(m)
+      }
+    }, fail)
   })
 }
 
