@@ -23,7 +23,11 @@ async function importWith(threads: number, db: string, paths: string[]) {
     if (!r.ok) throw new Error(r.error.message)
     const s = await importResult((r.value as { jobId: number }).jobId)!
     const metrics = [...b.ctx.store.metrics.all(s.runId!)].map(({ step, key, value }) => ({ step, key, value }))
-    const rows = b.ctx.store.db.prepare('SELECT step, response, has_sg FROM rollouts ORDER BY step, id').all()
+    // Every stored column with its storage class (rows from workers come packed, packedRollouts.ts).
+    const rows = b.ctx.store.db.prepare(`SELECT step, response, has_sg, typeof(response) AS t, quote(prompt) AS prompt, quote(prompt_id) AS pid,
+      quote(score) AS score, quote(correct) AS correct, quote(answer) AS answer, quote(gold) AS gold, quote(n_tokens) AS n,
+      quote(token_starts) || quote(token_ends) || quote(logprobs) || quote(entropies) || quote(planning_mask) AS blobs, quote(extra) AS extra
+      FROM rollouts ORDER BY step, id`).all()
     return { s, metrics, rows }
   } finally {
     delete process.env.HICRA_IMPORT_THREADS

@@ -4,9 +4,11 @@ import { readTokenizer } from './tokenizer'
 import type { SourceFile } from './sources'
 import type { FieldMapping } from './mapping'
 import { noteLatest } from './stepTimes'
+import { packRollouts, packTransfer } from '../store/packedRollouts'
+import type { NewRollout } from '../store/rollouts'
 
 // One import worker: reads the files the writer hands it, one at a time, and posts each chunk's
-// rows (with planning masks) and each file's step metrics. It keeps at most `credits` batches
+// rows (with planning masks), packed with their buffers transferred, and each file's step metrics. It keeps at most `credits` batches
 // unacknowledged, so a slow writer holds the readers back instead of filling memory.
 const data = workerData as { phrases: string[]; mapping: FieldMapping; tokenizer: string | null; credits: number }
 const tokenizer = data.tokenizer ? readTokenizer(data.tokenizer) : null
@@ -49,13 +51,15 @@ async function main(): Promise<void> {
         continue
       }
       if (ev.type === 'rows') {
+        // Packed before waiting for a credit: the chunk's row objects are garbage at once.
+        const packed = packRollouts(ev.rows as NewRollout[])
         while (credits <= 0) {
           await new Promise<void>((r) => (waiting = r))
           waiting = null
         }
         credits--
-      }
-      port.postMessage(ev)
+        port.postMessage({ ...ev, rows: packed }, packTransfer(packed))
+      } else port.postMessage(ev)
     }
   }
   port.postMessage({ type: 'end', mapping, times: [...times] })

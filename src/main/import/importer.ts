@@ -8,6 +8,7 @@ import type { Db } from '../store'
 import { JobCancelled, type JobHandle } from '../jobs'
 import { RolloutsRepo, type NewRollout } from '../store/rollouts'
 import { WalCheckpointer } from '../store/walCheckpointer'
+import { PackedRolloutWriter, type PackedRollouts } from '../store/packedRollouts'
 import type { Statement } from 'better-sqlite3'
 import { hashFile } from './lineChunks'
 import { listSources, type ImportFormat, type RunConfigFile, type SideGroup, type SourceFile } from './sources'
@@ -306,16 +307,18 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
   const idRanges = new Map<number, [number, number][]>()
   const now = Date.now()
   // Several chunks' rows (of one file or several) in one transaction: each gives its id range.
-  const write = db.transaction((groups: readonly { rows: NewRollout[]; labels: (string | null)[] }[]): [number, number][] =>
+  const packedWriter = new PackedRolloutWriter(db)
+  const write = db.transaction((groups: readonly Pending[]): [number, number][] =>
     groups.map(({ rows, labels }): [number, number] => {
       let first = 0
       let last = 0
-      for (let i = 0; i < rows.length; i++) {
-        const id = repo.insert(runId, rows[i]!)
+      const wrote = (i: number, id: number) => {
         if (i === 0) first = id
         last = id
         if (labels[i] !== null) repo.label(id, 'truth', labels[i]!, now)
       }
+      if (Array.isArray(rows)) for (let i = 0; i < rows.length; i++) wrote(i, repo.insert(runId, rows[i]!))
+      else packedWriter.insertAll(runId, rows, wrote)
       return [first, last]
     }))
   // While bulk-writing 64 MB or more, the WAL is checkpointed on a thread of its own
@@ -340,13 +343,15 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
   }
 }
 
+type Pending = { file: number; rows: NewRollout[] | PackedRollouts; labels: (string | null)[] }
+
 const bulkWriters = new WeakMap<Db, { n: number; autoCheckpoint: number; checkpointer: WalCheckpointer | null }>()
 
 /** Response characters written in one transaction (several chunks of lines). */
 const WRITE_CHARS = 4 << 20
 
 async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHandle, total: number, t0: number,
-  write: (groups: readonly { rows: NewRollout[]; labels: (string | null)[] }[]) => [number, number][], insFile: Statement, idRanges: Map<number, [number, number][]>,
+  write: (groups: readonly Pending[]) => [number, number][], insFile: Statement, idRanges: Map<number, [number, number][]>,
   hashes: Set<string>, bad: BadLines, wrote: (bytes: number) => void): Promise<ImportSummary> {
   const db = ctx.store.db
   let rollouts = 0
@@ -362,7 +367,7 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
   let recordTimes = new Map<number, number>()
   // Chunks are written several to a transaction, about WRITE_CHARS of responses each: SQLite took
   // a 1 MB chunk's transaction (~500 verl rows) at ~20% more CPU a row than 4,000 rows' here.
-  let pending: { file: number; rows: NewRollout[]; labels: (string | null)[] }[] = []
+  let pending: Pending[] = []
   let pendingChars = 0
   let pendingBytes = 0
   const flush = () => {
@@ -383,20 +388,16 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
     // A file's end is handled after its rows are in (duplicates are dropped by their id ranges).
     if (ev.type !== 'rows') flush()
     if (ev.type === 'rows') {
-      if (ev.rows.length > 0) {
+      if (ev.n > 0) {
         pending.push({ file: ev.file, rows: ev.rows, labels: ev.labels })
-        for (const r of ev.rows) pendingChars += r.response.length
+        pendingChars += ev.chars
       }
       pendingBytes = ev.bytes
       if (pendingChars >= WRITE_CHARS) flush()
-      rollouts += ev.rows.length
-      let withTokens = 0
-      for (const r of ev.rows) {
-        if (r.nTokens !== null) withTokens++
-        if (r.score === null && r.correct === null) p.noOutcome++
-      }
-      tokenRollouts += withTokens
-      fileTokenRows.set(ev.file, (fileTokenRows.get(ev.file) ?? 0) + withTokens)
+      rollouts += ev.n
+      p.noOutcome += ev.noOutcome
+      tokenRollouts += ev.withTokens
+      fileTokenRows.set(ev.file, (fileTokenRows.get(ev.file) ?? 0) + ev.withTokens)
       bad.add(ev.bad)
     } else if (ev.type === 'fileEnd') {
       const f = p.files[ev.file]!

@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { compileMatcher, planningMask, type SgMatcher, type StepMetrics } from '../../core'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import type { NewRollout } from '../store/rollouts'
+import type { PackedRollouts } from '../store/packedRollouts'
 import { RecordExtractor } from './records'
 import { scanFiles, type BadLine, type Row } from './scan'
 import { StepMetricsBook } from './stepMetrics'
@@ -11,7 +12,12 @@ import { noteLatest } from './stepTimes'
 
 /** What an import writes, produced on this thread or on worker threads. */
 export type RowEvent =
-  | { type: 'rows'; file: number; rows: NewRollout[]; labels: (string | null)[]; bad: BadLine[]; bytes: number }
+  /**
+   * A chunk's rows: as objects on this thread, packed (packedRollouts.ts) from a worker. `chars`: their
+   * responses' length; `withTokens`: rows with token data; `noOutcome`: rows with neither score nor correct.
+   */
+  | { type: 'rows'; file: number; rows: NewRollout[] | PackedRollouts; n: number; chars: number; withTokens: number; noOutcome: number
+      labels: (string | null)[]; bad: BadLine[]; bytes: number }
   | { type: 'fileEnd'; file: number; hash: string; lines: number; rows: number; skipped: number; invalidUtf8?: { lines: number; first: number } }
   /**
    * Each step's metrics on their own (no relative perplexity yet); `spanning`: steps found in files
@@ -48,14 +54,21 @@ export async function* readRows(files: readonly SourceFile[], phrases: string[],
   const idx = (f: SourceFile) => (fileIndex ? fileIndex(index.get(f)!) : index.get(f)!)
   for await (const ev of scanFiles(files, { extractor, tokenizer, signal, hash: true })) {
     if (ev.type === 'batch') {
-      const rows: NewRollout[] = new Array(ev.rows.length)
-      const labels: (string | null)[] = new Array(ev.rows.length)
-      for (let i = 0; i < ev.rows.length; i++) {
+      const n = ev.rows.length
+      const rows: NewRollout[] = new Array(n)
+      const labels: (string | null)[] = new Array(n)
+      let chars = 0
+      let withTokens = 0
+      let noOutcome = 0
+      for (let i = 0; i < n; i++) {
         const a = ev.rows[i]!
-        rows[i] = toNewRollout(a, book.add(a), matcher)
+        const r = (rows[i] = toNewRollout(a, book.add(a), matcher))
         labels[i] = a.rec.errorType
+        chars += r.response.length
+        if (r.nTokens !== null) withTokens++
+        if (r.score === null && r.correct === null) noOutcome++
       }
-      yield { type: 'rows', file: idx(ev.file), rows, labels, bad: ev.bad, bytes: ev.bytesDone }
+      yield { type: 'rows', file: idx(ev.file), rows, n, chars, withTokens, noOutcome, labels, bad: ev.bad, bytes: ev.bytesDone }
     } else {
       yield { type: 'fileEnd', file: idx(ev.file), hash: ev.hash, lines: ev.lines, rows: ev.rows, skipped: ev.skipped, invalidUtf8: ev.invalidUtf8 }
       if (fileIndex) {

@@ -69,6 +69,10 @@ export interface PageRow {
   error_type: string | null
 }
 
+/** The columns an import writes, in the order of `insert`'s values (packedRollouts.ts writes the same). */
+export const INSERT_COLUMNS = `run_id, step, prompt_id, prompt, response, score, correct, answer, gold, n_tokens, token_starts, token_ends,
+  logprobs, entropies, planning_mask, has_sg, extra`
+
 // The label shown for a rollout: its effective label as the Errors view counts it (docs/errors.md).
 const LABEL_SQL = EFFECTIVE_LABEL_SQL
 
@@ -79,8 +83,7 @@ export class RolloutsRepo {
   private readonly getStmt
   private readonly maskStmt
   constructor(private readonly db: Db) {
-    this.insertStmt = db.prepare(`INSERT INTO rollouts (run_id, step, prompt_id, prompt, response, score, correct, answer, gold,
-      n_tokens, token_starts, token_ends, logprobs, entropies, planning_mask, has_sg, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+    this.insertStmt = db.prepare(`INSERT INTO rollouts (${INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
     this.labelStmt = db.prepare(`INSERT OR REPLACE INTO error_labels (rollout_id, source, error_type, created_at) VALUES (?, ?, ?, ?)`)
     this.getStmt = db.prepare('SELECT * FROM rollouts WHERE id = ?')
     this.maskStmt = db.prepare('UPDATE rollouts SET planning_mask = ?, has_sg = ? WHERE id = ?')

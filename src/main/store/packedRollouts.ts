@@ -1,0 +1,168 @@
+import type { Statement } from 'better-sqlite3'
+import type { Db } from './open'
+import { INSERT_COLUMNS, type NewRollout } from './rollouts'
+
+/**
+ * Rollouts packed for the trip from an import worker to the thread that writes SQLite: every text
+ * as its UTF-8 bytes and every per-token array's bytes in one buffer, the numbers in another, posted
+ * with the buffers transferred. A structured clone of row objects made the writer rebuild every
+ * response as a string (~0.75 s of its CPU per 100,000 verl rows, and its garbage) only for
+ * better-sqlite3 to turn it back into UTF-8; the writer now binds slices of the bytes as they are
+ * (PackedRolloutWriter), and the rows it stores are the same to the byte.
+ */
+export interface PackedRollouts {
+  n: number
+  /** Per row NUMS numbers: step, score, n_tokens, flags (FLAG_*). */
+  nums: Float64Array
+  /** Per row SPANS pairs (offset, length) into `bytes`: the TEXTS, then the BLOBS; length NULL_SPAN is null, LOOSE_SPAN a text in `loose`. */
+  spans: Int32Array
+  bytes: Uint8Array
+  /**
+   * Texts that are not well-formed UTF-16 (a lone surrogate), by row × TEXTS + text: kept as
+   * strings, since better-sqlite3 stores those with the surrogate's own three bytes where an
+   * encoder writes U+FFFD.
+   */
+  loose: Map<number, string> | null
+}
+
+/** prompt_id, prompt, response, answer, gold, extra (JSON), in that order. */
+export const TEXTS = 6
+/** token_starts, token_ends, logprobs, entropies, planning_mask. */
+export const BLOBS = 5
+export const SPANS = (TEXTS + BLOBS) * 2
+export const NUMS = 4
+export const NULL_SPAN = -1
+export const LOOSE_SPAN = -2
+export const FLAG_SCORE_NULL = 1
+export const FLAG_CORRECT_NULL = 2
+export const FLAG_CORRECT = 4
+export const FLAG_HAS_SG = 8
+export const FLAG_TOKENS_NULL = 16
+
+const encoder = new TextEncoder()
+// ES2024's String.prototype.isWellFormed (Node 20 has it; the project's lib is ES2023).
+const wellFormed = (s: string) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+
+export function packRollouts(rows: readonly NewRollout[]): PackedRollouts {
+  const n = rows.length
+  const nums = new Float64Array(n * NUMS)
+  const spans = new Int32Array(n * SPANS)
+  const texts: (string | null)[] = new Array(TEXTS)
+  const blobs: (ArrayBufferView | null)[] = new Array(BLOBS)
+  // Room for one byte a UTF-16 unit and a tenth more (verl responses are ASCII but for a few
+  // quotes); the buffer grows when a row needs more.
+  let cap = 64
+  for (const r of rows) {
+    cap += r.response.length + (r.prompt?.length ?? 0) + (r.promptId?.length ?? 0) + (r.answer?.length ?? 0) + (r.gold?.length ?? 0) + 64
+    for (const a of [r.tokenStarts, r.tokenEnds, r.logprobs, r.entropies, r.planningMask]) if (a) cap += a.byteLength
+  }
+  let bytes = new Uint8Array(Math.ceil(cap * 1.1))
+  let p = 0
+  let loose: Map<number, string> | null = null
+  const room = (need: number) => {
+    if (p + need <= bytes.length) return
+    const grown = new Uint8Array(Math.max(bytes.length * 2, p + need))
+    grown.set(bytes.subarray(0, p))
+    bytes = grown
+  }
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!
+    const k = i * NUMS
+    nums[k] = r.step
+    nums[k + 1] = r.score ?? 0
+    nums[k + 2] = r.nTokens ?? 0
+    nums[k + 3] = (r.score === null ? FLAG_SCORE_NULL : 0) | (r.correct === null ? FLAG_CORRECT_NULL : r.correct ? FLAG_CORRECT : 0) |
+      (r.hasSg ? FLAG_HAS_SG : 0) | (r.nTokens === null ? FLAG_TOKENS_NULL : 0)
+    texts[0] = r.promptId
+    texts[1] = r.prompt
+    texts[2] = r.response
+    texts[3] = r.answer
+    texts[4] = r.gold
+    texts[5] = r.extra ? JSON.stringify(r.extra) : null
+    let s = i * SPANS
+    for (let j = 0; j < TEXTS; j++, s += 2) {
+      const t = texts[j]
+      if (t === null || t === undefined) {
+        spans[s + 1] = NULL_SPAN
+        continue
+      }
+      if (!wellFormed(t)) {
+        ;(loose ??= new Map()).set(i * TEXTS + j, t)
+        spans[s + 1] = LOOSE_SPAN
+        continue
+      }
+      let done = encoder.encodeInto(t, bytes.subarray(p))
+      if (done.read < t.length) {
+        // At most three bytes a UTF-16 unit.
+        room(3 * t.length)
+        done = encoder.encodeInto(t, bytes.subarray(p))
+      }
+      spans[s] = p
+      spans[s + 1] = done.written
+      p += done.written
+    }
+    blobs[0] = r.tokenStarts
+    blobs[1] = r.tokenEnds
+    blobs[2] = r.logprobs
+    blobs[3] = r.entropies
+    blobs[4] = r.planningMask
+    for (let j = 0; j < BLOBS; j++, s += 2) {
+      const a = blobs[j]
+      if (!a) {
+        spans[s + 1] = NULL_SPAN
+        continue
+      }
+      room(a.byteLength)
+      bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p)
+      spans[s] = p
+      spans[s + 1] = a.byteLength
+      p += a.byteLength
+    }
+  }
+  return { n, nums, spans, bytes: bytes.subarray(0, p), loose }
+}
+
+/** The buffers to transfer with a posted pack (the sender's views of them become unusable). */
+export function packTransfer(p: PackedRollouts): ArrayBuffer[] {
+  return [p.nums.buffer as ArrayBuffer, p.spans.buffer as ArrayBuffer, p.bytes.buffer as ArrayBuffer]
+}
+
+/** Writes packed rows into `rollouts`, each as RolloutsRepo.insert would write it. */
+export class PackedRolloutWriter {
+  private readonly stmt: Statement
+  constructor(db: Db) {
+    // The texts come as UTF-8 bytes, which CAST stores as TEXT unchanged; a string (a loose text)
+    // passes through CAST as it is.
+    this.stmt = db.prepare(`INSERT INTO rollouts (${INSERT_COLUMNS}) VALUES (?, ?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ?, ?,
+      CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))`)
+  }
+
+  /** Inserts every row of `p` (call inside a transaction), calling `each` with each row's index and id. */
+  insertAll(runId: number, p: PackedRollouts, each: (i: number, id: number) => void): void {
+    const { spans, nums, loose } = p
+    const bytes = Buffer.from(p.bytes.buffer, p.bytes.byteOffset, p.bytes.byteLength)
+    let s = 0
+    const text = (i: number, j: number): Buffer | string | null => {
+      const len = spans[s + 2 * j + 1]!
+      if (len === NULL_SPAN) return null
+      if (len === LOOSE_SPAN) return loose!.get(i * TEXTS + j)!
+      const at = spans[s + 2 * j]!
+      return bytes.subarray(at, at + len)
+    }
+    const blob = (j: number): Buffer | null => {
+      const len = spans[s + 2 * (TEXTS + j) + 1]!
+      if (len === NULL_SPAN) return null
+      const at = spans[s + 2 * (TEXTS + j)]!
+      return bytes.subarray(at, at + len)
+    }
+    for (let i = 0; i < p.n; i++) {
+      s = i * SPANS
+      const k = i * NUMS
+      const flags = nums[k + 3]!
+      const info = this.stmt.run(runId, nums[k], text(i, 0), text(i, 1), text(i, 2), flags & FLAG_SCORE_NULL ? null : nums[k + 1],
+        flags & FLAG_CORRECT_NULL ? null : flags & FLAG_CORRECT ? 1 : 0, text(i, 3), text(i, 4), flags & FLAG_TOKENS_NULL ? null : nums[k + 2],
+        blob(0), blob(1), blob(2), blob(3), blob(4), flags & FLAG_HAS_SG ? 1 : 0, text(i, 5))
+      each(i, Number(info.lastInsertRowid))
+    }
+  }
+}
