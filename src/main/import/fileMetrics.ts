@@ -1,7 +1,7 @@
 import { compileMatcher, type StepMetricsState } from '../../core'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { RecordExtractor } from './records'
-import { BadLines, scanFiles } from './scan'
+import { BadLines, scanFiles, type Row } from './scan'
 import { StepMetricsBook } from './stepMetrics'
 import type { FieldMapping } from './mapping'
 import type { SourceFile } from './sources'
@@ -34,17 +34,17 @@ export async function tally(files: readonly SourceFile[], phrases: string[], map
   let tokenRollouts = 0
   let noOutcome = 0
   let lastLine = 0
-  for await (const ev of scanFiles(files, { extractor, tokenizer, signal, range })) {
+  const onRow = (row: Row) => {
+    book.add(row)
+    rollouts++
+    if (row.starts !== null) tokenRollouts++
+    if (row.rec.score === null && row.rec.correct === null) noOutcome++
+  }
+  for await (const ev of scanFiles(files, { extractor, tokenizer, signal, range, onRow })) {
     if (ev.type === 'fileEnd') {
       lastLine = ev.lastLine
       continue
     }
-    for (const row of ev.rows) {
-      book.add(row)
-      if (row.starts !== null) tokenRollouts++
-      if (row.rec.score === null && row.rec.correct === null) noOutcome++
-    }
-    rollouts += ev.rows.length
     bad.add(ev.bad)
     onBatch?.(ev.bytesDone, rollouts)
   }

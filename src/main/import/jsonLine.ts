@@ -341,6 +341,7 @@ function byteTables(mem: Uint8Array): void {
 }
 
 type ObjFn = (i: number, end: number, out: number) => number
+let compiled: object | undefined
 // The few WebAssembly API members used (the Node side is compiled without the DOM's declarations).
 interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
 interface WasmApi {
@@ -366,7 +367,10 @@ export class JsonLineScanner {
     const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly
     if (wa === undefined) throw new Error('no WebAssembly here')
     this.memory = new wa.Memory({ initial: 1 })
-    const instance = new wa.Instance(new wa.Module(moduleBytes()), { h: { memory: this.memory } })
+    // One compiled module a thread: V8 tiers a module's hot functions up to optimized code as they
+    // run, and a module compiled afresh for each file would start every file on baseline code.
+    compiled ??= new wa.Module(moduleBytes())
+    const instance = new wa.Instance(compiled, { h: { memory: this.memory } })
     this.obj = instance.exports.obj as ObjFn
     this.views()
     byteTables(this.view)
@@ -453,22 +457,32 @@ export class JsonLineScanner {
     return key
   }
 
-  // A JSON number's value: short integers read here, the rest by JSON.parse (which also refuses
-  // what is not a JSON number: "01", "1.", "+1"); undefined when it refuses.
+  // A JSON number's value: plain decimals of up to 15 digits read here, the rest by JSON.parse
+  // (which also refuses what is not a JSON number: "01", "1.", "+1"); undefined when it refuses.
+  // m / 10^k with m < 2^53 and k ≤ 22 is one correctly rounded division of two exact doubles, so
+  // it is the double nearest the decimal, as JSON.parse reads it (Clinger's fast path).
   private number(start: number, end: number): number | undefined {
     const view = this.view
     let i = start
     const neg = view[i] === 45
     if (neg) i++
-    const len = end - i
-    if (len >= 1 && len <= 15 && (view[i] !== 48 || len === 1)) {
-      let v = 0
-      for (; i < end; i++) {
-        const d = view[i]! - 48
-        if (d < 0 || d > 9) break
-        v = v * 10 + d
-      }
-      if (i === end) return neg ? -v : v
+    const first = i
+    let m = 0
+    let digits = 0
+    let point = -1
+    for (; i < end; i++) {
+      const d = view[i]! - 48
+      if (d >= 0 && d <= 9) {
+        m = m * 10 + d
+        digits++
+      } else if (d === -2 && point < 0) point = i
+      else break
+    }
+    const wellFormed = i === end && digits > 0 && digits <= 15 && point !== end - 1 && point !== first &&
+      (view[first] !== 48 || first + 1 === end || view[first + 1] === 46)
+    if (wellFormed) {
+      const v = point < 0 ? m : m / POW10[end - 1 - point]!
+      return neg ? -v : v
     }
     try {
       return JSON.parse(view.toString('latin1', start, end)) as number
@@ -477,6 +491,8 @@ export class JsonLineScanner {
     }
   }
 }
+
+const POW10 = Array.from({ length: 16 }, (_, k) => 10 ** k)
 
 /** Which way JSONL lines are read: this scanner, or decoded and given to JSON.parse. */
 export type LineScanKind = 'wasm' | 'json'
@@ -489,12 +505,20 @@ export function useLineScan(k: LineScanKind): LineScanKind {
   return was
 }
 
-/** A scanner for one reader, or null where lines go to JSON.parse (the choice, or no WebAssembly). */
+let shared: JsonLineScanner | null | undefined
+/**
+ * This thread's scanner, or null where lines go to JSON.parse (the choice, or no WebAssembly).
+ * Shared by every reader on the thread: each loads a chunk and parses its lines without
+ * awaiting in between, so readers never see each other's chunk.
+ */
 export function lineScanner(): JsonLineScanner | null {
   if (kind === 'json') return null
-  try {
-    return new JsonLineScanner()
-  } catch {
-    return null
+  if (shared === undefined) {
+    try {
+      shared = new JsonLineScanner()
+    } catch {
+      shared = null
+    }
   }
+  return shared
 }

@@ -46,6 +46,12 @@ export interface ScanOptions {
   isField?: (key: string) => boolean
   /** Read only this line-aligned byte range (one plain file; line numbers count from its start). */
   range?: { start: number; end: number }
+  /**
+   * Hears each row as soon as its line is read, instead of in its chunk's batch (whose `rows` are
+   * then empty): an analysis counts a response while its text is still in the cache, and a row is
+   * garbage before the next line instead of living through the chunk's collections.
+   */
+  onRow?: (row: Row) => void
 }
 
 /**
@@ -57,6 +63,7 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
   let before = 0
   const recs: RolloutRec[] = []
   const isField = opts.isField ?? recordKeyTest(opts.extractor.mapping)
+  const onRow = opts.onRow
   for (const file of files) {
     const name = basename(file.path)
     const hash = opts.hash ? createHash('sha256') : undefined
@@ -97,16 +104,21 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
       }
       if (lineBad) skipped++
       for (const r of recs) {
+        let a: Row
         try {
-          const a = align(r, opts.tokenizer ?? null) as Row
-          a.line = line
-          rows.push(a)
+          a = align(r, opts.tokenizer ?? null) as Row
         } catch (e) {
           if (!(e instanceof RecordError)) throw e
           bad.push({ file: name, line, kind: e.kind, message: e.message })
           if (!lineBad) skipped++
           lineBad = true
+          continue
         }
+        a.line = line
+        if (onRow) {
+          nRows++
+          onRow(a)
+        } else rows.push(a)
       }
     }
     if (file.container === 'json') {
@@ -150,12 +162,13 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
           bad.push({ file: name, line: o.line, kind: 'line too long', message: `the line holds ${megabytes(o.bytes)} MB, over the ` +
             `${megabytes(maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)} MB a line may hold: skipped (raise the cap with --max-line-mb)` })
         }
-        if (scanner) {
-          // Through the last line kept (an over-long one has no bytes here).
-          let last = ends.length - 1
-          while (last >= 0 && ends[last]! < 0) last--
-          if (last >= 0) scanner.load(bytes, ends[last]!)
-        }
+        // Through the last line kept (an over-long one has no bytes here).
+        let last = ends.length - 1
+        while (last >= 0 && ends[last]! < 0) last--
+        const kept = last >= 0 ? ends[last]! : 0
+        if (scanner && kept > 0) scanner.load(bytes, kept)
+        // Whether the chunk is UTF-8 throughout, asked once its first line with a byte ≥ 0x80 comes.
+        let chunkUtf8: boolean | undefined
         for (let i = 0; i < starts.length; i++) {
           const s = starts[i]!
           const e = ends[i]!
@@ -164,7 +177,7 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
           if (scanner && bytes[s] === 123) {
             const obj = scanner.parse(s, e)
             // A line with bytes that are not UTF-8 is decoded below, which names it.
-            if (obj !== null && (!scanner.nonAscii || isUtf8(bytes.subarray(s, e)))) {
+            if (obj !== null && (!scanner.nonAscii || (chunkUtf8 ??= isUtf8(bytes.subarray(0, kept))) || isUtf8(bytes.subarray(s, e)))) {
               parsed(obj, line, null, rows, bad)
               continue
             }
