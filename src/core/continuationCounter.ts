@@ -7,13 +7,6 @@ function lower(c: number): number {
   return c < 128 ? (c >= 65 && c <= 90 ? c + 32 : c) : lowerUnit(c)
 }
 
-/** hashSpan of vocab.ts (FNV-1a of the normalized word), with the local lower(). */
-function spanHash(text: string, start: number, end: number): number {
-  let h = 0x811c9dc5 | 0
-  for (let i = start; i < end; i++) h = Math.imul(h ^ lower(text.charCodeAt(i)), 16777619)
-  return h
-}
-
 /**
  * Counts (SG, next three words) pairs for conditional_entropy. Entries are found by a hash of
  * the gram and the three normalized words, then confirmed against the stored key, so counts
@@ -27,7 +20,7 @@ const SLOT = 4
 /** A ContinuationCounter's tables as plain data (see toState). */
 export interface ContinuationState {
   V: number
-  idSlots: Float64Array<ArrayBuffer>
+  idSlots: Int32Array<ArrayBuffer>
   idMask: number
   idSize: number
   slots: Int32Array<ArrayBuffer>
@@ -45,8 +38,9 @@ export class ContinuationCounter {
   private readonly V: number
   // Both tables keep a slot's fields side by side (one cache line per probe: on arithmetic text
   // the tables outgrow the caches and nearly every probe misses).
-  // Id table, stride ID_STRIDE: count, key (the three ids packed), gram.
-  private idSlots = new Float64Array(0)
+  // Id table, stride ID_STRIDE: count, the key's (the three ids packed) low and high 32 bits,
+  // gram. 16 bytes a slot, not doubles' 32: a mined set's table is 1 MB, not 2, at 32,000 pairs.
+  private idSlots = new Int32Array(0)
   private idMask = -1
   private idSize = 0
   // Span table, stride SLOT: count, gram, hash, arena offset (the key's length, two units, then
@@ -78,12 +72,11 @@ export class ContinuationCounter {
       this.addSpans(g, text, s0, e0, s1, e1, s2, e2)
       return
     }
-    this.addIds(g, (a * this.V + b) * this.V + c, 1)
+    const key = (a * this.V + b) * this.V + c
+    this.addIds(g, key | 0, (key / 4294967296) | 0, 1)
   }
 
-  private addIds(g: number, key: number, n: number): void {
-    const lo = key | 0
-    const hi = (key / 4294967296) | 0
+  private addIds(g: number, lo: number, hi: number, n: number): void {
     let h = Math.imul(g ^ 0x9e3779b9, 0x85ebca6b)
     h = Math.imul(h ^ lo, 0xc2b2ae35)
     h = Math.imul(h ^ hi, 0x27d4eb2f)
@@ -93,7 +86,7 @@ export class ContinuationCounter {
       const at = slot * ID_STRIDE
       const cnt = t[at]
       if (cnt === 0) break
-      if (t[at + 1] === key && t[at + 2] === g) {
+      if (t[at + 1] === lo && t[at + 2] === hi && t[at + 3] === g) {
         t[at] = cnt + n
         return
       }
@@ -101,14 +94,15 @@ export class ContinuationCounter {
     }
     const at = slot * ID_STRIDE
     t[at] = n
-    t[at + 1] = key
-    t[at + 2] = g
+    t[at + 1] = lo
+    t[at + 2] = hi
+    t[at + 3] = g
     this.idSize++
     if (this.idSize * 2 > this.idMask + 1) this.idGrow()
   }
 
   private idAlloc(cap: number): void {
-    this.idSlots = new Float64Array(cap * ID_STRIDE)
+    this.idSlots = new Int32Array(cap * ID_STRIDE)
     this.idMask = cap - 1
   }
 
@@ -116,36 +110,54 @@ export class ContinuationCounter {
     const old = this.idSlots
     this.idAlloc((this.idMask + 1) * 2)
     this.idSize = 0
-    for (let at = 0; at < old.length; at += ID_STRIDE) if (old[at] > 0) this.addIds(old[at + 2], old[at + 1], old[at])
+    for (let at = 0; at < old.length; at += ID_STRIDE) if (old[at] > 0) this.addIds(old[at + 3], old[at + 1], old[at + 2], old[at])
   }
 
   /** Counts gram `g` followed by the words at spans (s0,e0), (s1,e1), (s2,e2) of `text`. */
   addSpans(g: number, text: string, s0: number, e0: number, s1: number, e1: number, s2: number, e2: number): void {
-    const h = combine(g, spanHash(text, s0, e0), spanHash(text, s1, e1), spanHash(text, s2, e2))
+    // The key is written past the arena's end while it is hashed (one read of the text), and
+    // kept only when it is new: most pairs are (numbers on arithmetic text).
     const len = e0 - s0 + e1 - s1 + e2 - s2 + 2
-    let slot = h & this.mask
-    const t = this.slots
-    for (;;) {
-      const at = slot * SLOT
-      const c = t[at]
-      if (c === 0) break
-      if (t[at + 2] === h && t[at + 1] === g && this.sameKey(t[at + 3], len, text, s0, e0, s1, e1, s2, e2)) {
-        t[at] = c + 1
-        return
-      }
-      slot = (slot + 1) & this.mask
-    }
     this.reserve(len + 2)
     const arena = this.arena
     const off = this.arenaUsed
     arena[off] = len & 0xffff
     arena[off + 1] = len >>> 16
     let k = off + 2
-    for (let i = s0; i < e0; i++) arena[k++] = lower(text.charCodeAt(i))
+    // FNV-1a of each normalized word: vocab.ts's hashSpan.
+    let ha = 0x811c9dc5 | 0
+    for (let i = s0; i < e0; i++) {
+      const c = lower(text.charCodeAt(i))
+      arena[k++] = c
+      ha = Math.imul(ha ^ c, 16777619)
+    }
     arena[k++] = 32
-    for (let i = s1; i < e1; i++) arena[k++] = lower(text.charCodeAt(i))
+    let hb = 0x811c9dc5 | 0
+    for (let i = s1; i < e1; i++) {
+      const c = lower(text.charCodeAt(i))
+      arena[k++] = c
+      hb = Math.imul(hb ^ c, 16777619)
+    }
     arena[k++] = 32
-    for (let i = s2; i < e2; i++) arena[k++] = lower(text.charCodeAt(i))
+    let hc = 0x811c9dc5 | 0
+    for (let i = s2; i < e2; i++) {
+      const c = lower(text.charCodeAt(i))
+      arena[k++] = c
+      hc = Math.imul(hc ^ c, 16777619)
+    }
+    const h = combine(g, ha, hb, hc)
+    let slot = h & this.mask
+    const t = this.slots
+    for (;;) {
+      const at = slot * SLOT
+      const c = t[at]
+      if (c === 0) break
+      if (t[at + 2] === h && t[at + 1] === g && this.sameStored(t[at + 3], arena, off, len)) {
+        t[at] = c + 1
+        return
+      }
+      slot = (slot + 1) & this.mask
+    }
     this.arenaUsed = k
     this.insert(slot, g, h, off, 1)
   }
@@ -179,7 +191,7 @@ export class ContinuationCounter {
   mergeFrom(other: ContinuationCounter): void {
     if (other.V !== this.V) throw new RangeError('cannot merge continuation counts of different SG vocabularies')
     const ti = other.idSlots
-    for (let at = 0; at < ti.length; at += ID_STRIDE) if (ti[at] > 0) this.addIds(ti[at + 2], ti[at + 1], ti[at])
+    for (let at = 0; at < ti.length; at += ID_STRIDE) if (ti[at] > 0) this.addIds(ti[at + 3], ti[at + 1], ti[at + 2], ti[at])
     const t = other.slots
     for (let at = 0; at < t.length; at += SLOT) if (t[at] > 0) this.addArenaKey(t[at + 1], t[at + 2], other.arena, t[at + 3], t[at])
   }
@@ -216,21 +228,9 @@ export class ContinuationCounter {
   /** Calls fn with each gram and count, without building keys. */
   forEachCount(fn: (gram: number, count: number) => void): void {
     const ti = this.idSlots
-    for (let at = 0; at < ti.length; at += ID_STRIDE) if (ti[at] > 0) fn(ti[at + 2], ti[at])
+    for (let at = 0; at < ti.length; at += ID_STRIDE) if (ti[at] > 0) fn(ti[at + 3], ti[at])
     const t = this.slots
     for (let at = 0; at < t.length; at += SLOT) if (t[at] > 0) fn(t[at + 1], t[at])
-  }
-
-  private sameKey(off: number, len: number, text: string, s0: number, e0: number, s1: number, e1: number, s2: number, e2: number): boolean {
-    const a = this.arena
-    if ((a[off] | (a[off + 1] << 16)) !== len) return false
-    let k = off + 2
-    for (let i = s0; i < e0; i++) if (a[k++] !== lower(text.charCodeAt(i))) return false
-    k++
-    for (let i = s1; i < e1; i++) if (a[k++] !== lower(text.charCodeAt(i))) return false
-    k++
-    for (let i = s2; i < e2; i++) if (a[k++] !== lower(text.charCodeAt(i))) return false
-    return true
   }
 
   private reserve(n: number): void {

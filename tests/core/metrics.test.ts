@@ -82,6 +82,22 @@ describe('StepMetricsAccumulator token metrics', () => {
     const p = [2 / 3, 1 / 3]
     expect(acc.result().conditional_entropy).toBeCloseTo(-p.reduce((s, q) => s + q * Math.log(q), 0), 12)
   })
+
+  it('tells apart continuations whose keys hash alike', () => {
+    // 'x3rnw b c' and 'xkpba b c' after gram 0 have the same 32-bit key hash and length (found by
+    // search): only the comparison of their characters keeps them two continuations (ln 2).
+    const sg = compileMatcher(['wait let me check'])
+    const acc = new StepMetricsAccumulator(sg)
+    acc.add({ text: 'wait let me check x3rnw b c. wait let me check xkpba b c.' })
+    expect(acc.result().conditional_entropy).toBeCloseTo(Math.log(2), 12)
+    // The same through merge (keys compared arena to arena) and across a cloned state.
+    const a = new StepMetricsAccumulator(sg)
+    const b = new StepMetricsAccumulator(sg)
+    a.add({ text: 'wait let me check x3rnw b c.' })
+    b.add({ text: 'wait let me check xkpba b c.' })
+    const b2 = StepMetricsAccumulator.fromState(sg, structuredClone(b.toState()))
+    expect(a.merge(b2).result().conditional_entropy).toBeCloseTo(Math.log(2), 12)
+  })
 })
 
 describe('merge', () => {
