@@ -83,6 +83,8 @@ export class StepMetricsAccumulator {
   private hePlan = new Uint8Array(1024)
   private heN = 0
   private prompts = new Map<string, { n: number; c: number }>()
+  private lastPromptId: string | undefined = undefined
+  private lastPrompt: { n: number; c: number } | undefined = undefined
 
   constructor(
     readonly matcher: SgMatcher,
@@ -138,22 +140,28 @@ export class StepMetricsAccumulator {
       this.accN++
       if (correct) this.accCorrect++
       if (r.promptId !== undefined) {
-        let p = this.prompts.get(r.promptId)
+        // A prompt's samples mostly come one after another: no map lookup (the id hashed) for them.
+        let p = r.promptId === this.lastPromptId ? this.lastPrompt : this.prompts.get(r.promptId)
         if (!p) this.prompts.set(r.promptId, (p = { n: 0, c: 0 }))
+        this.lastPromptId = r.promptId
+        this.lastPrompt = p
         p.n++
         if (correct) p.c++
       }
     }
 
-    // Planning words are marked occurrence by occurrence and unmarked the same way below, so
-    // the cost follows the occurrences, not the response's length.
-    const wordMask = scratchMask(nw + 3)
+    // Planning words are marked occurrence by occurrence with this response's mark, so the cost
+    // follows the occurrences, not the response's length, and no pass clears the marks.
+    const mark = nextMark(nw + 3)
+    const wordMask = maskBuf
     let planningWords = 0
     for (let k = 0; k < occN; k++) {
       const end = occEnd[k]
       for (let i = occFirst[k]; i < end; i++) {
-        planningWords += wordMask[i] ^ 1
-        wordMask[i] = 1
+        // 1 where the word was not marked yet: (x | −x) >>> 31 is 1 for any x ≠ 0.
+        const d = wordMask[i] ^ mark
+        planningWords += (d | -d) >>> 31
+        wordMask[i] = mark
       }
     }
 
@@ -162,15 +170,11 @@ export class StepMetricsAccumulator {
       const g = occGram[k]
       gramCounts[g]++
       const e = occEnd[k]
-      if (e + 3 <= nw && wordMask[e] === 0 && wordMask[e + 1] === 0 && wordMask[e + 2] === 0) {
+      if (e + 3 <= nw && wordMask[e] !== mark && wordMask[e + 1] !== mark && wordMask[e + 2] !== mark) {
         this.continuations.addWords(g, wAccept[wb[4 * e + 3]], wAccept[wb[4 * e + 7]], wAccept[wb[4 * e + 11]], text, wb[4 * e], wb[4 * e + 2], wb[4 * e + 4], wb[4 * e + 6], wb[4 * e + 8], wb[4 * e + 10])
       }
     }
     this.occTotal += occN
-    for (let k = 0; k < occN; k++) {
-      const end = occEnd[k]
-      for (let i = occFirst[k]; i < end; i++) wordMask[i] = 0
-    }
 
     const ts = r.tokenStarts
     const te = r.tokenEnds
@@ -395,10 +399,17 @@ export class StepMetricsAccumulator {
   }
 }
 
-let maskBuf = new Uint8Array(4096)
-function scratchMask(n: number): Uint8Array {
-  if (n > maskBuf.length) maskBuf = new Uint8Array(Math.max(n, maskBuf.length * 2))
-  return maskBuf
+// Planning-word marks of the response being added, shared by every accumulator of the thread:
+// word i is a planning word when maskBuf[i] holds that response's mark.
+let maskBuf = new Int32Array(4096)
+let lastMark = 0
+function nextMark(n: number): number {
+  if (n > maskBuf.length) maskBuf = new Int32Array(Math.max(n, maskBuf.length * 2))
+  else if (lastMark === 0x7fffffff) {
+    maskBuf.fill(0)
+    lastMark = 0
+  }
+  return ++lastMark
 }
 
 /** −Σ p log p of counts summing to `total`; 0 when total is 0. */
