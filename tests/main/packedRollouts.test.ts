@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { openStore } from '../../src/main/store'
-import { packRollouts, packTransfer, PackedRolloutWriter, type PackedRollouts } from '../../src/main/store/packedRollouts'
+import { packBuffer, packRollouts, PackedRolloutWriter, type PackedRollouts } from '../../src/main/store/packedRollouts'
 import type { NewRollout } from '../../src/main/store/rollouts'
 
 const base: NewRollout = {
@@ -21,6 +21,8 @@ const rows: NewRollout[] = [
     ...base, step: 12, nTokens: 3, tokenStarts: Int32Array.from([0, 3, 6]), tokenEnds: Int32Array.from([2, 5, 8]),
     logprobs: Float32Array.from([-0.5, -1.25, -0]), entropies: Float32Array.from([0.1, 2, 3]), planningMask: Uint8Array.from([0, 1, 1]), hasSg: true
   },
+  // Ten of these outgrow the buffer's first size (three bytes a character).
+  ...Array.from({ length: 10 }, (_, i): NewRollout => ({ ...base, response: '€'.repeat(1000 + i) })),
   // A typed array that views part of a larger buffer.
   { ...base, nTokens: 2, tokenStarts: new Int32Array(new Int32Array([9, 0, 4, 9]).buffer, 4, 2), tokenEnds: Int32Array.from([3, 7]),
     logprobs: null, entropies: null, planningMask: new Uint8Array([7, 1, 0, 7]).subarray(1, 3) }
@@ -45,7 +47,7 @@ describe('packed rollouts', () => {
       for (const r of rows) store.rollouts.insert(a.id, r)
       const packed = packRollouts(rows)
       // As postMessage hands it over: the buffers transferred, the sender's views detached.
-      const got = structuredClone(packed, { transfer: packTransfer(packed) }) as PackedRollouts
+      const got = structuredClone(packed, { transfer: [packBuffer(packed)] }) as PackedRollouts
       expect(packed.bytes.byteLength).toBe(0)
       expect(got.loose?.size).toBe(2)
       const ids: [number, number][] = []
@@ -61,6 +63,16 @@ describe('packed rollouts', () => {
       // better-sqlite3 writes a lone surrogate as its own three bytes (not U+FFFD): so must the pack.
       const hex = store.db.prepare('SELECT hex(response) FROM rollouts WHERE run_id = ? ORDER BY id').pluck().all(b.id) as string[]
       expect(hex[5]).toContain('EDA080')
+      // The buffer handed back to the worker and packed into again: the same rows.
+      const back = structuredClone(packBuffer(got), { transfer: [packBuffer(got)] })
+      const again = packRollouts(rows, back)
+      expect(packBuffer(again)).toBe(back)
+      const c = run('reused')
+      store.db.transaction(() => new PackedRolloutWriter(store.db).insertAll(c.id, again, () => {}))()
+      expect(stored(store, c.id)).toEqual(want)
+      // Too small to reuse: a buffer of its own.
+      const small = new ArrayBuffer(16)
+      expect(packBuffer(packRollouts(rows, small))).not.toBe(small)
     } finally {
       store.close()
     }

@@ -4,7 +4,7 @@ import { readTokenizer } from './tokenizer'
 import type { SourceFile } from './sources'
 import type { FieldMapping } from './mapping'
 import { noteLatest } from './stepTimes'
-import { packRollouts, packTransfer } from '../store/packedRollouts'
+import { packBuffer, packRollouts } from '../store/packedRollouts'
 import type { NewRollout } from '../store/rollouts'
 
 // One import worker: reads the files the writer hands it, one at a time, and posts each chunk's
@@ -19,10 +19,15 @@ const files: { index: number; file: SourceFile }[] = []
 let wakeFiles: (() => void) | null = null
 let closing = false
 
-port.on('message', (m: { type: 'file'; index: number; file: SourceFile } | { type: 'ack' } | { type: 'end' }) => {
+// Buffers of packs the writer has written, handed back for the next chunks.
+const pool: ArrayBuffer[] = []
+
+port.on('message', (m: { type: 'file'; index: number; file: SourceFile } | { type: 'ack' } | { type: 'buffer'; buffer: ArrayBuffer } | { type: 'end' }) => {
   if (m.type === 'ack') {
     credits++
     waiting?.()
+  } else if (m.type === 'buffer') {
+    pool.push(m.buffer)
   } else if (m.type === 'file') {
     files.push(m)
     wakeFiles?.()
@@ -52,13 +57,13 @@ async function main(): Promise<void> {
       }
       if (ev.type === 'rows') {
         // Packed before waiting for a credit: the chunk's row objects are garbage at once.
-        const packed = packRollouts(ev.rows as NewRollout[])
+        const packed = packRollouts(ev.rows as NewRollout[], pool.pop())
         while (credits <= 0) {
           await new Promise<void>((r) => (waiting = r))
           waiting = null
         }
         credits--
-        port.postMessage({ ...ev, rows: packed }, packTransfer(packed))
+        port.postMessage({ ...ev, rows: packed }, [packBuffer(packed)])
       } else port.postMessage(ev)
     }
   }

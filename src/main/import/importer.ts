@@ -308,8 +308,10 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
   const now = Date.now()
   // Several chunks' rows (of one file or several) in one transaction: each gives its id range.
   const packedWriter = new PackedRolloutWriter(db)
-  const write = db.transaction((groups: readonly Pending[]): [number, number][] =>
-    groups.map(({ rows, labels }): [number, number] => {
+  // `then` runs inside the transaction: the job's progress row goes in the same commit as the rows
+  // it counts, instead of a commit of its own after every few.
+  const write = db.transaction((groups: readonly Pending[], then: () => void): [number, number][] => {
+    const ranges = groups.map(({ rows, labels }): [number, number] => {
       let first = 0
       let last = 0
       const wrote = (i: number, id: number) => {
@@ -320,7 +322,10 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
       if (Array.isArray(rows)) for (let i = 0; i < rows.length; i++) wrote(i, repo.insert(runId, rows[i]!))
       else packedWriter.insertAll(runId, rows, wrote)
       return [first, last]
-    }))
+    })
+    then()
+    return ranges
+  })
   // While bulk-writing 64 MB or more, the WAL is checkpointed on a thread of its own
   // (walCheckpointer.ts; for less, starting the thread costs more than it saves); otherwise every
   // 64 MB instead of every 4 MB: far fewer fsyncs. The first of concurrent imports on a connection
@@ -343,7 +348,7 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
   }
 }
 
-type Pending = { file: number; rows: NewRollout[] | PackedRollouts; labels: (string | null)[] }
+type Pending = { file: number; rows: NewRollout[] | PackedRollouts; labels: (string | null)[]; release?: () => void }
 
 const bulkWriters = new WeakMap<Db, { n: number; autoCheckpoint: number; checkpointer: WalCheckpointer | null }>()
 
@@ -351,7 +356,7 @@ const bulkWriters = new WeakMap<Db, { n: number; autoCheckpoint: number; checkpo
 const WRITE_CHARS = 4 << 20
 
 async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHandle, total: number, t0: number,
-  write: (groups: readonly Pending[]) => [number, number][], insFile: Statement, idRanges: Map<number, [number, number][]>,
+  write: (groups: readonly Pending[], then: () => void) => [number, number][], insFile: Statement, idRanges: Map<number, [number, number][]>,
   hashes: Set<string>, bad: BadLines, wrote: (bytes: number) => void): Promise<ImportSummary> {
   const db = ctx.store.db
   let rollouts = 0
@@ -372,16 +377,16 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
   let pendingBytes = 0
   const flush = () => {
     if (pending.length === 0) return
-    const ranges = write(pending)
+    const ranges = write(pending, () => job.progress(pendingBytes, total, `${rollouts.toLocaleString('en-US')} rollouts`))
     wrote(pendingChars)
     pending.forEach((g, k) => {
       let list = idRanges.get(g.file)
       if (!list) idRanges.set(g.file, (list = []))
       list.push(ranges[k]!)
+      g.release?.()
     })
     pending = []
     pendingChars = 0
-    job.progress(pendingBytes, total, `${rollouts.toLocaleString('en-US')} rollouts`)
   }
   for await (const ev of source) {
     if (job.signal.aborted) break
@@ -389,9 +394,9 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
     if (ev.type !== 'rows') flush()
     if (ev.type === 'rows') {
       if (ev.n > 0) {
-        pending.push({ file: ev.file, rows: ev.rows, labels: ev.labels })
+        pending.push({ file: ev.file, rows: ev.rows, labels: ev.labels, release: ev.release })
         pendingChars += ev.chars
-      }
+      } else ev.release?.()
       pendingBytes = ev.bytes
       if (pendingChars >= WRITE_CHARS) flush()
       rollouts += ev.n

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads'
 import { compileMatcher, planningMask, type SgMatcher, type StepMetrics } from '../../core'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import type { NewRollout } from '../store/rollouts'
-import type { PackedRollouts } from '../store/packedRollouts'
+import { packBuffer, type PackedRollouts } from '../store/packedRollouts'
 import { RecordExtractor } from './records'
 import { scanFiles, type BadLine, type Row } from './scan'
 import { StepMetricsBook } from './stepMetrics'
@@ -17,7 +17,9 @@ export type RowEvent =
    * responses' length; `withTokens`: rows with token data; `noOutcome`: rows with neither score nor correct.
    */
   | { type: 'rows'; file: number; rows: NewRollout[] | PackedRollouts; n: number; chars: number; withTokens: number; noOutcome: number
-      labels: (string | null)[]; bad: BadLine[]; bytes: number }
+      labels: (string | null)[]; bad: BadLine[]; bytes: number
+      /** Call once the rows are written: hands a pack's buffer back to its worker (the pack is unusable after). */
+      release?: () => void }
   | { type: 'fileEnd'; file: number; hash: string; lines: number; rows: number; skipped: number; invalidUtf8?: { lines: number; first: number } }
   /**
    * Each step's metrics on their own (no relative perplexity yet); `spanning`: steps found in files
@@ -173,9 +175,14 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
         progress[m.file] = m.bytes
         let sum = 0
         for (let i = 0; i < progress.length; i++) sum += progress[i]!
-        yield { ...m, bytes: sum }
+        const w = owner.get(m.file)!
+        const release = () => {
+          const buffer = packBuffer(m.rows as PackedRollouts)
+          w.postMessage({ type: 'buffer', buffer }, [buffer])
+        }
+        yield { ...m, bytes: sum, release }
         // The writer has taken this batch: give the worker its credit back.
-        owner.get(m.file)!.postMessage({ type: 'ack' })
+        w.postMessage({ type: 'ack' })
       } else if (m.type === 'fileEnd') yield m
     }
   } finally {

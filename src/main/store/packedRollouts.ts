@@ -39,31 +39,45 @@ export const FLAG_CORRECT = 4
 export const FLAG_HAS_SG = 8
 export const FLAG_TOKENS_NULL = 16
 
-const encoder = new TextEncoder()
 // ES2024's String.prototype.isWellFormed (Node 20 has it; the project's lib is ES2023).
 const wellFormed = (s: string) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
 
-export function packRollouts(rows: readonly NewRollout[]): PackedRollouts {
+/**
+ * Packs rows into one buffer (numbers, spans, then the bytes): `reuse`, a buffer a pack came back
+ * in, where it is large enough (a fresh buffer for every chunk made V8 collect more on both threads:
+ * each is external memory to the heap that allocates it and to the heap it is posted to).
+ */
+export function packRollouts(rows: readonly NewRollout[], reuse?: ArrayBuffer | null): PackedRollouts {
   const n = rows.length
-  const nums = new Float64Array(n * NUMS)
-  const spans = new Int32Array(n * SPANS)
+  const head = n * NUMS * 8 + n * SPANS * 4
   const texts: (string | null)[] = new Array(TEXTS)
   const blobs: (ArrayBufferView | null)[] = new Array(BLOBS)
   // Room for one byte a UTF-16 unit and a tenth more (verl responses are ASCII but for a few
-  // quotes); the buffer grows when a row needs more.
+  // quotes), and for the longest text's worst case (three bytes a unit); the buffer grows when a
+  // chunk needs more.
   let cap = 64
+  let longest = 0
   for (const r of rows) {
-    cap += r.response.length + (r.prompt?.length ?? 0) + (r.promptId?.length ?? 0) + (r.answer?.length ?? 0) + (r.gold?.length ?? 0) + 64
-    for (const a of [r.tokenStarts, r.tokenEnds, r.logprobs, r.entropies, r.planningMask]) if (a) cap += a.byteLength
+    cap += r.response.length + (r.prompt?.length ?? 0) + (r.promptId?.length ?? 0) + (r.answer?.length ?? 0) + (r.gold?.length ?? 0) + 64 +
+      (r.tokenStarts?.byteLength ?? 0) + (r.tokenEnds?.byteLength ?? 0) + (r.logprobs?.byteLength ?? 0) + (r.entropies?.byteLength ?? 0) +
+      (r.planningMask?.byteLength ?? 0)
+    longest = Math.max(longest, r.response.length, r.prompt?.length ?? 0)
   }
-  let bytes = new Uint8Array(Math.ceil(cap * 1.1))
+  const want = head + Math.ceil(cap * 1.1) + 3 * longest
+  let buf = reuse && reuse.byteLength >= want ? reuse : new ArrayBuffer(want)
+  let nums = new Float64Array(buf, 0, n * NUMS)
+  let spans = new Int32Array(buf, n * NUMS * 8, n * SPANS)
+  let bytes = Buffer.from(buf, head)
   let p = 0
   let loose: Map<number, string> | null = null
   const room = (need: number) => {
     if (p + need <= bytes.length) return
-    const grown = new Uint8Array(Math.max(bytes.length * 2, p + need))
-    grown.set(bytes.subarray(0, p))
-    bytes = grown
+    const grown = new ArrayBuffer(Math.max(buf.byteLength * 2, head + p + need))
+    new Uint8Array(grown).set(new Uint8Array(buf, 0, head + p))
+    buf = grown
+    nums = new Float64Array(buf, 0, n * NUMS)
+    spans = new Int32Array(buf, n * NUMS * 8, n * SPANS)
+    bytes = Buffer.from(buf, head)
   }
   for (let i = 0; i < n; i++) {
     const r = rows[i]!
@@ -91,15 +105,11 @@ export function packRollouts(rows: readonly NewRollout[]): PackedRollouts {
         spans[s + 1] = LOOSE_SPAN
         continue
       }
-      let done = encoder.encodeInto(t, bytes.subarray(p))
-      if (done.read < t.length) {
-        // At most three bytes a UTF-16 unit.
-        room(3 * t.length)
-        done = encoder.encodeInto(t, bytes.subarray(p))
-      }
+      room(3 * t.length)
+      const written = bytes.write(t, p)
       spans[s] = p
-      spans[s + 1] = done.written
-      p += done.written
+      spans[s + 1] = written
+      p += written
     }
     blobs[0] = r.tokenStarts
     blobs[1] = r.tokenEnds
@@ -119,12 +129,12 @@ export function packRollouts(rows: readonly NewRollout[]): PackedRollouts {
       p += a.byteLength
     }
   }
-  return { n, nums, spans, bytes: bytes.subarray(0, p), loose }
+  return { n, nums, spans, bytes: new Uint8Array(buf, head, p), loose }
 }
 
-/** The buffers to transfer with a posted pack (the sender's views of them become unusable). */
-export function packTransfer(p: PackedRollouts): ArrayBuffer[] {
-  return [p.nums.buffer as ArrayBuffer, p.spans.buffer as ArrayBuffer, p.bytes.buffer as ArrayBuffer]
+/** The buffer a pack lives in: to transfer with it (the sender's views become unusable), and to hand back for reuse. */
+export function packBuffer(p: PackedRollouts): ArrayBuffer {
+  return p.nums.buffer as ArrayBuffer
 }
 
 /** Writes packed rows into `rollouts`, each as RolloutsRepo.insert would write it. */
