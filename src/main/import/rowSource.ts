@@ -180,9 +180,11 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
           const buffer = packBuffer(m.rows as PackedRollouts)
           w.postMessage({ type: 'buffer', buffer }, [buffer])
         }
-        yield { ...m, bytes: sum, release }
-        // The writer has taken this batch: give the worker its credit back.
+        // The writer takes this batch: the worker gets its credit back now, not after the writer's
+        // loop is done with it, which may be a transaction of several batches (the worker went without
+        // that credit for the whole write).
         w.postMessage({ type: 'ack' })
+        yield { ...m, bytes: sum, release }
       } else if (m.type === 'fileEnd') yield m
     }
   } finally {
