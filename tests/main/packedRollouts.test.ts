@@ -25,7 +25,10 @@ const rows: NewRollout[] = [
   ...Array.from({ length: 10 }, (_, i): NewRollout => ({ ...base, response: '€'.repeat(1000 + i) })),
   // A typed array that views part of a larger buffer.
   { ...base, nTokens: 2, tokenStarts: new Int32Array(new Int32Array([9, 0, 4, 9]).buffer, 4, 2), tokenEnds: Int32Array.from([3, 7]),
-    logprobs: null, entropies: null, planningMask: new Uint8Array([7, 1, 0, 7]).subarray(1, 3) }
+    logprobs: null, entropies: null, planningMask: new Uint8Array([7, 1, 0, 7]).subarray(1, 3) },
+  // U+FFFD as it is, beside a lone surrogate in the same row and in a blob's bytes (EF BF BD).
+  { ...base, prompt: 'a real \ufffd', response: '\ufffd and \udbff, \ufffd', gold: '\ud83d', nTokens: 1,
+    planningMask: Uint8Array.from([0xef, 0xbf, 0xbd]) },
 ]
 
 const COLS = ['step', 'prompt_id', 'prompt', 'response', 'score', 'correct', 'answer', 'gold', 'n_tokens', 'token_starts', 'token_ends',
@@ -49,7 +52,7 @@ describe('packed rollouts', () => {
       // As postMessage hands it over: the buffers transferred, the sender's views detached.
       const got = structuredClone(packed, { transfer: [packBuffer(packed)] }) as PackedRollouts
       expect(packed.bytes.byteLength).toBe(0)
-      expect(got.loose?.size).toBe(2)
+      expect(got.loose?.size).toBe(4)
       const ids: [number, number][] = []
       store.db.transaction(() => new PackedRolloutWriter(store.db).insertAll(b.id, got, (i, id) => ids.push([i, id])))()
       expect(ids.map(([i]) => i)).toEqual(rows.map((_, i) => i))

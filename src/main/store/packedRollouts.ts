@@ -100,11 +100,6 @@ export function packRollouts(rows: readonly NewRollout[], reuse?: ArrayBuffer | 
         spans[s + 1] = NULL_SPAN
         continue
       }
-      if (!wellFormed(t)) {
-        ;(loose ??= new Map()).set(i * TEXTS + j, t)
-        spans[s + 1] = LOOSE_SPAN
-        continue
-      }
       room(3 * t.length)
       const written = bytes.write(t, p)
       spans[s] = p
@@ -129,7 +124,34 @@ export function packRollouts(rows: readonly NewRollout[], reuse?: ArrayBuffer | 
       p += a.byteLength
     }
   }
+  // Buffer.write turns a lone surrogate into U+FFFD (EF BF BD), so only a text whose bytes hold
+  // one can be ill-formed: those are checked, instead of every text of two-byte characters. Spans
+  // with bytes lie in order, texts and blobs alike.
+  const used = bytes.subarray(0, p)
+  let q = 0
+  for (let at = used.indexOf(FFFD); at >= 0; ) {
+    while (spans[2 * q + 1]! < 0 || spans[2 * q]! + spans[2 * q + 1]! <= at) q++
+    const end = spans[2 * q]! + spans[2 * q + 1]!
+    const i = Math.floor(q / (TEXTS + BLOBS))
+    const j = q % (TEXTS + BLOBS)
+    // The extra's JSON is well-formed (JSON.stringify escapes lone surrogates); the rest are blobs.
+    if (j < TEXTS - 1) {
+      const t = textOf(rows[i]!, j)!
+      if (!wellFormed(t)) {
+        ;(loose ??= new Map()).set(i * TEXTS + j, t)
+        spans[2 * q + 1] = LOOSE_SPAN
+      }
+    }
+    at = used.indexOf(FFFD, end)
+    q++
+  }
   return { n, nums, spans, bytes: new Uint8Array(buf, head, p), loose }
+}
+
+const FFFD = Buffer.from([0xef, 0xbf, 0xbd])
+
+function textOf(r: NewRollout, j: number): string | null {
+  return j === 0 ? r.promptId : j === 1 ? r.prompt : j === 2 ? r.response : j === 3 ? r.answer : r.gold
 }
 
 /** The buffer a pack lives in: to transfer with it (the sender's views become unusable), and to hand back for reuse. */
