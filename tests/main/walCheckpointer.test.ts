@@ -80,6 +80,35 @@ describe('WAL checkpoints on their own thread', () => {
     store.close()
   })
 
+  it('once completeBytes are written it holds the writer until a checkpoint completes, and the log starts over', async () => {
+    const path = join(tmp.dir, 'restart.db')
+    const store = openStore(path)
+    const db = store.db
+    const cp = WalCheckpointer.start(db, { everyBytes: 1 << 20, backstopBytes: 1 << 30, completeBytes: 4 << 20 })!
+    db.exec('CREATE TABLE bulk (id INTEGER PRIMARY KEY, body TEXT)')
+    const ins = db.prepare('INSERT INTO bulk (body) VALUES (?)')
+    const body = 'z'.repeat(2000)
+    const write = db.transaction(() => {
+      for (let i = 0; i < 1000; i++) ins.run(body + i)
+    })
+    let holds = 0
+    for (let k = 0; k < 12; k++) {
+      // The writer goes on at once unless it is held (as an import's does): only a checkpoint it
+      // waits for can complete, so without holds the log would keep all ~24 MB.
+      if (cp.holding) holds++
+      for (let t = 0; cp.holding && t < 1000; t++) await new Promise((r) => setTimeout(r, 5))
+      expect(cp.holding).toBe(false)
+      write()
+      cp.wrote(1000 * body.length)
+    }
+    await cp.stop()
+    expect(holds).toBeGreaterThan(1)
+    expect(statSync(`${path}-wal`).size).toBeLessThan(12 << 20)
+    expect(db.prepare('SELECT count(*) FROM bulk').pluck().get()).toBe(12000)
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
+    store.close()
+  })
+
   it('none for an in-memory database', () => {
     const db = openDatabase(':memory:')
     expect(WalCheckpointer.start(db)).toBeNull()

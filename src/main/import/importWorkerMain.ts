@@ -19,15 +19,17 @@ const files: { index: number; file: SourceFile }[] = []
 let wakeFiles: (() => void) | null = null
 let closing = false
 
-// Buffers of packs the writer has written, handed back for the next chunks.
+// Buffers of packs the writer has written, handed back for the next chunks; a few more than the
+// credits (those the writer held while a checkpoint completed are let go).
 const pool: ArrayBuffer[] = []
+const POOL = data.credits + 4
 
 port.on('message', (m: { type: 'file'; index: number; file: SourceFile } | { type: 'ack' } | { type: 'buffer'; buffer: ArrayBuffer } | { type: 'end' }) => {
   if (m.type === 'ack') {
     credits++
     waiting?.()
   } else if (m.type === 'buffer') {
-    pool.push(m.buffer)
+    if (pool.length < POOL) pool.push(m.buffer)
   } else if (m.type === 'file') {
     files.push(m)
     wakeFiles?.()

@@ -14,7 +14,7 @@ import { hashFile } from './lineChunks'
 import { listSources, type ImportFormat, type RunConfigFile, type SideGroup, type SourceFile } from './sources'
 import { BadLines } from './scan'
 import { withRelativePerplexity, type StepRow } from './stepMetrics'
-import { readRows, readRowsParallel, type RawStep } from './rowSource'
+import { readRows, readRowsParallel, type RawStep, type RowEvent } from './rowSource'
 import { metricsFromStored } from './storedMetrics'
 import { resolveSg, type ResolvedSg } from './sgResolve'
 import { readTokenizer } from './tokenizer'
@@ -338,7 +338,7 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
   }
   const wrote = (bytes: number) => bulk.checkpointer?.wrote(bytes)
   try {
-    return await writeAll(ctx, p, runId, job, total, t0, write, insFile, idRanges, hashes, bad, wrote)
+    return await writeAll(ctx, p, runId, job, total, t0, write, insFile, idRanges, hashes, bad, wrote, () => bulk.checkpointer?.holding ?? false)
   } finally {
     if (--bulk.n === 0) {
       bulkWriters.delete(db)
@@ -354,10 +354,12 @@ const bulkWriters = new WeakMap<Db, { n: number; autoCheckpoint: number; checkpo
 
 /** Response characters written in one transaction (several chunks of lines). */
 const WRITE_CHARS = 4 << 20
+/** Response characters kept while the writer holds for a checkpoint; past them it writes anyway. */
+const HOLD_CHARS = 32 << 20
 
 async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHandle, total: number, t0: number,
   write: (groups: readonly Pending[], then: () => void) => [number, number][], insFile: Statement, idRanges: Map<number, [number, number][]>,
-  hashes: Set<string>, bad: BadLines, wrote: (bytes: number) => void): Promise<ImportSummary> {
+  hashes: Set<string>, bad: BadLines, wrote: (bytes: number) => void, holding: () => boolean): Promise<ImportSummary> {
   const db = ctx.store.db
   let rollouts = 0
   let tokenRollouts = 0
@@ -388,8 +390,8 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
     pending = []
     pendingChars = 0
   }
-  for await (const ev of source) {
-    if (job.signal.aborted) break
+  // (readRows' fileSteps events come only from workers' own reading: nothing to do with them here.)
+  const handle = (ev: RowEvent | { type: 'fileSteps' }) => {
     // A file's end is handled after its rows are in (duplicates are dropped by their id ranges).
     if (ev.type !== 'rows') flush()
     if (ev.type === 'rows') {
@@ -415,7 +417,7 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
         rollouts -= ev.rows
         tokenRollouts -= fileTokenRows.get(ev.file) ?? 0
         p.done.push({ path: f.path, size: f.size, status: 'duplicate', lines: ev.lines, rollouts: 0, skipped: 0 })
-        continue
+        return
       }
       hashes.add(ev.hash)
       if (ev.invalidUtf8) {
@@ -432,6 +434,25 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
       recordTimes = new Map(ev.times)
     }
   }
+  // While the checkpoint thread completes a checkpoint, nothing is committed: what comes meanwhile
+  // waits here, up to HOLD_CHARS of responses (the reading threads go on without waiting for this one).
+  let held: (RowEvent | { type: 'fileSteps' })[] = []
+  let heldChars = 0
+  for await (const ev of source) {
+    if (job.signal.aborted) break
+    if (holding() && heldChars < HOLD_CHARS) {
+      held.push(ev)
+      if (ev.type === 'rows') heldChars += ev.chars
+      continue
+    }
+    if (held.length > 0) {
+      for (const h of held) handle(h)
+      held = []
+      heldChars = 0
+    }
+    handle(ev)
+  }
+  if (!job.signal.aborted) for (const h of held) handle(h)
   if (job.signal.aborted) throw new JobCancelled()
   flush()
   if (rollouts === 0) throw new ImportFailure(nothingStored(p, bad))
