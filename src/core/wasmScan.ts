@@ -1,7 +1,7 @@
 import { ASCII_CLASS, wordCharWidth } from './chars'
 import {
   add, and, block, br, brIf, call, else_, end, eq, eqz, geU, get, gtU, I32, i32, if_, ifI32, load, load16, load8, loop, ltU, mul, name, ne, or,
-  ret, section, select, set, shl, shrS, shrU, store, store8, sub, tee, uleb, xor
+  memoryCopy, ret, section, select, set, shl, shrS, shrU, store, store8, sub, tee, uleb, xor
 } from './wasmAsm'
 
 // The two hot loops of a scan as one small WebAssembly module, for hosts that can copy a
@@ -160,12 +160,24 @@ function matchBody(): number[] {
     // After a break: the root (state & 0).
     ...get(x), ...get(wb), ...get(j), ...i32(4), ...shl, ...add, ...load(20), ...i32(16), ...shrU, ...i32(1), ...and, ...i32(1), ...sub, ...and, ...set(x)
   ]
+  // Each chain's first occurrence slot, and where the compacted occurrences end so far.
+  const first = chains.map((c) => 35 + c)
+  const [dst, len] = [39, 40]
+  // Chain c's occurrences moved down to dst in each of the three arrays.
+  const compact = (c: number) => [
+    ...get(n[c]!), ...get(first[c]!), ...sub, ...tee(len), ...i32(0), ...gtU, ...get(dst), ...get(first[c]!), ...ne, ...and, ...if_,
+    ...[oGram, oFirst, oEnd].flatMap((arr) => [
+      ...get(arr), ...get(dst), ...i32(2), ...shl, ...add, ...get(arr), ...get(first[c]!), ...i32(2), ...shl, ...add, ...get(len), ...i32(2), ...shl, ...memoryCopy
+    ]),
+    ...end,
+    ...get(dst), ...get(len), ...add, ...set(dst)
+  ]
   return [
-    1, 23, I32,
+    1, 29, I32,
     ...chains.flatMap((c) => [
       ...i32(0), ...load(CHAINS_AT + 12 * c), ...set(from[c]!),
       ...i32(0), ...load(CHAINS_AT + 12 * c + 4), ...set(to[c]!),
-      ...i32(0), ...load(CHAINS_AT + 12 * c + 8), ...set(n[c]!)
+      ...i32(0), ...load(CHAINS_AT + 12 * c + 8), ...tee(first[c]!), ...set(n[c]!)
     ]),
     ...block, ...loop,
     ...get(k), ...get(steps), ...geU, ...brIf(1),
@@ -175,7 +187,11 @@ function matchBody(): number[] {
     ...get(k), ...i32(1), ...add, ...set(k),
     ...br(0),
     ...end, ...end,
-    ...chains.flatMap((c) => [...i32(0), ...get(n[c]!), ...store(CHAINS_AT + 12 * c + 8)]),
+    // Each chain's occurrences after the previous chain's: in order of end word. The count goes
+    // where chain 0's first slot was read.
+    ...get(n[0]!), ...set(dst),
+    ...chains.slice(1).flatMap((c) => compact(c)),
+    ...i32(0), ...get(dst), ...store(CHAINS_AT + 8),
     ...end
   ]
 }
@@ -288,12 +304,14 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
   // Bumped by every change of the layout (the tables' end, cap, occCap).
   let version = 0
   let boundsView = new Int32Array(0)
+  let chainsView = new Int32Array(0)
   let occViews = { gram: new Int32Array(0), first: new Int32Array(0), end: new Int32Array(0) }
   const views = () => {
     if (viewsOf === memory.buffer && viewsFor === version) return
     viewsOf = memory.buffer
     viewsFor = version
     boundsView = new Int32Array(memory.buffer, bAt, 2 * cap + 8)
+    chainsView = new Int32Array(memory.buffer, CHAINS_AT, 3 * MATCH_CHAINS)
     occViews = {
       gram: new Int32Array(memory.buffer, occAt, occCap),
       first: new Int32Array(memory.buffer, occAt + 4 * occCap, occCap),
@@ -370,7 +388,8 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
         occCap = oc
       }
       // Chain c: words [bounds[c], bounds[c + 1]), its occurrences from slot start * maxOut on.
-      const chains = new Int32Array(memory.buffer, CHAINS_AT, 3 * MATCH_CHAINS)
+      views()
+      const chains = chainsView
       let steps = 0
       for (let c = 0; c < MATCH_CHAINS; c++) {
         const from = c === 0 ? 0 : c <= splits.length ? splits[c - 1]! : count
@@ -383,20 +402,8 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
       const at = (x: Table) => tables.get(x)!
       matchFn(bAt, at(t.accept), at(t.delta), t.V, t.delta instanceof Int32Array ? 1 : 0, at(t.outStart), at(t.outGram), at(t.gramLen),
         occAt, occAt + 4 * occCap, occAt + 8 * occCap, steps)
-      views()
-      // Each chain's occurrences after the previous chain's: in order of end word.
-      let n = chains[2]!
-      for (let c = 1; c < MATCH_CHAINS; c++) {
-        const off = chains[3 * c]! * t.maxOut
-        const end = chains[3 * c + 2]!
-        if (end > off && off !== n) {
-          occViews.gram.copyWithin(n, off, end)
-          occViews.first.copyWithin(n, off, end)
-          occViews.end.copyWithin(n, off, end)
-        }
-        n += end - off
-      }
-      return n
+      // The module put the chains' occurrences one after another and left their count here.
+      return chains[2]!
     },
     get occ() {
       views()
