@@ -336,10 +336,18 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
     return true
   }
 
+  // The last list found resident, while no table has been dropped since: a matcher asks with
+  // the same list for every text, and six Map lookups a text added up.
+  let residentList: readonly Table[] | null = null
   const prepare = (need: readonly Table[]): boolean => {
+    if (need === residentList) return true
     let missing = 0
     for (const t of need) if (!tables.has(t)) missing += align64(t.byteLength)
-    if (missing === 0) return true
+    if (missing === 0) {
+      residentList = need
+      return true
+    }
+    residentList = null
     if (tablesEnd + missing > TABLES + TABLE_BYTES_LIMIT) {
       tables.clear()
       tablesEnd = TABLES
