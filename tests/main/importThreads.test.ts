@@ -28,7 +28,10 @@ async function importWith(threads: number, db: string, paths: string[]) {
       quote(score) AS score, quote(correct) AS correct, quote(answer) AS answer, quote(gold) AS gold, quote(n_tokens) AS n,
       quote(token_starts) || quote(token_ends) || quote(logprobs) || quote(entropies) || quote(planning_mask) AS blobs, quote(extra) AS extra
       FROM rollouts ORDER BY step, id`).all()
-    return { s, metrics, rows }
+    const labels = b.ctx.store.db.prepare(`SELECT r.step, r.response, l.source, l.error_type FROM error_labels l JOIN rollouts r ON r.id = l.rollout_id
+      ORDER BY r.step, r.id`).all()
+    const loneSurrogates = b.ctx.store.db.prepare(`SELECT count(*) FROM rollouts WHERE instr(hex(response), 'EDA080') > 0`).pluck().get() as number
+    return { s, metrics, rows, labels, loneSurrogates }
   } finally {
     delete process.env.HICRA_IMPORT_THREADS
     b.close()
@@ -51,6 +54,28 @@ describe('worker threads give the same import and analysis as one thread', () =>
     // a separate match of every response
     const m = compileMatcher(phrases)
     for (const r of one.rows as { response: string; has_sg: number }[]) expect(r.has_sg).toBe(m.findOccurrences(r.response).length > 0 ? 1 : 0)
+  })
+
+  it('error types, kept fields and odd text through the threads (rows packed): the same rows and labels as one thread', async () => {
+    const dir = join(tmp.dir, 'labels')
+    mkdirSync(dir)
+    for (const step of [1, 2]) {
+      const lines = Array.from({ length: 300 }, (_, i) => JSON.stringify({
+        step, prompt: `Problem ${i}: what is ${i} + ${step}?`, prompt_id: `p${i % 30}`, score: i % 3 === 0 ? 1 : 0, temperature: i % 2 ? 0.7 : 1,
+        response: `Let’s see — ${i} + ${step} = ${i + step}.` + (i % 7 === 0 ? ' A lone \ud800 here, and a real \ufffd.' : '') + ' So the answer is it.',
+        ...(i % 3 === 0 ? {} : { error_type: i % 2 ? 'arithmetic' : 'planning' })
+      }))
+      writeFileSync(join(dir, `${step}.jsonl`), lines.join('\n') + '\n')
+    }
+    const one = await importWith(1, join(tmp.dir, 'l1.db'), [dir])
+    const two = await importWith(2, join(tmp.dir, 'l2.db'), [dir])
+    expect(one.labels.length).toBe(400)
+    expect(two.labels).toEqual(one.labels)
+    expect(two.rows).toEqual(one.rows)
+    expect((one.rows as { extra: string }[]).some((r) => r.extra.includes('temperature'))).toBe(true)
+    // A lone surrogate is stored in its own three bytes (as better-sqlite3 writes a string), on both.
+    expect(two.loneSurrogates).toBe(one.loneSurrogates)
+    expect(one.loneSurrogates).toBe(2 * 43)
   })
 
   it('a step spread over two files: metrics from the stored rows, equal to one thread', async () => {
