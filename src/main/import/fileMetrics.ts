@@ -1,4 +1,4 @@
-import { compileMatcher, type StepMetricsState } from '../../core'
+import { compileMatcher, type SgMatcher, type StepMetricsState } from '../../core'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { RecordExtractor } from './records'
 import { BadLines, scanFiles, type Row } from './scan'
@@ -20,6 +20,21 @@ export interface Tally {
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
 
+let last: { phrases: readonly string[]; matcher: SgMatcher } | null = null
+
+/**
+ * The compiled matcher of these phrases, the last one made again when they are the same: a
+ * worker reads many files or ranges with one SG set, and compiling it took 3.6 ms for the 18 bench
+ * SGs and 58 ms for 5,000 mined ones, once a unit (a matcher is read-only once compiled).
+ */
+export function matcherFor(phrases: readonly string[]): SgMatcher {
+  const l = last
+  if (l && (l.phrases === phrases || (l.phrases.length === phrases.length && l.phrases.every((p, i) => p === phrases[i])))) return l.matcher
+  const matcher = compileMatcher(phrases)
+  last = { phrases: [...phrases], matcher }
+  return matcher
+}
+
 /**
  * Reads files (or a byte range of one plain file) into step counts: the work of a serial
  * analysis, and of each analysis worker on its unit. `onBatch` hears the bytes read and the
@@ -28,7 +43,7 @@ export interface Tally {
 export async function tally(files: readonly SourceFile[], phrases: string[], mapping: FieldMapping, tokenizer: Tokenizer | null,
   onBatch?: (bytesDone: number, rollouts: number) => void, signal?: AbortSignal, range?: { start: number; end: number }): Promise<Tally> {
   const extractor = new RecordExtractor(mapping)
-  const book = new StepMetricsBook(compileMatcher(phrases))
+  const book = new StepMetricsBook(matcherFor(phrases))
   const bad = new BadLines()
   let rollouts = 0
   let tokenRollouts = 0

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
-import { compileMatcher, planningMask, type SgMatcher, type StepMetrics } from '../../core'
+import { planningMask, type SgMatcher, type StepMetrics } from '../../core'
+import { matcherFor } from './fileMetrics'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import type { NewRollout } from '../store/rollouts'
 import { packBuffer, type PackedRollouts } from '../store/packedRollouts'
@@ -49,7 +50,7 @@ export function toNewRollout(a: Row, occurrences: number, matcher: SgMatcher): N
  */
 export async function* readRows(files: readonly SourceFile[], phrases: string[], mapping: FieldMapping, tokenizer: Tokenizer | null,
   signal?: AbortSignal, fileIndex?: (i: number) => number): AsyncGenerator<RowEvent | { type: 'fileSteps'; file: number; steps: { step: number; metrics: StepMetrics }[] }> {
-  const matcher = compileMatcher(phrases)
+  const matcher = matcherFor(phrases)
   let book = new StepMetricsBook(matcher)
   const extractor = new RecordExtractor(mapping)
   const index = new Map(files.map((f, i) => [f, i]))
