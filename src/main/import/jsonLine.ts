@@ -14,7 +14,7 @@ import {
 // Anything the module is not sure of (an escaped key, a lone surrogate escape, `__proto__`, a
 // line that is not valid JSON, too many members) is answered null, and the caller decodes the
 // line and JSON.parses it as before: errors then read exactly as they did, and every value the
-// scanner gives equals JSON.parse's (tests compare them on every fixture and on random lines).
+// scanner gives equals JSON.parse's (tests compare them on fixed and random lines, and a whole scan).
 
 // Memory: [0, 16) results of the last call; HEX, ESC and NUM byte tables; the member table at
 // TABLE (8 i32 a member); the line bytes at IN; unescaped strings after them at `out`.
