@@ -84,6 +84,15 @@ describe('JsonLineScanner', () => {
     }
   })
 
+  it('leaves a line of more members than its table holds to JSON.parse, and reads long lines whole', () => {
+    const many = `{${Array.from({ length: 600 }, (_, i) => `"k${i}": ${i}`).join(', ')}}`
+    expect(check(many)).toBe('left')
+    expect(check(`{${Array.from({ length: 400 }, (_, i) => `"k${i}": ${i}`).join(', ')}}`)).toBe('same')
+    // Several megabytes in one string, with escapes spread through it: the module's memory grows.
+    const long = `{"output": "${'word \\n plan \\"quoted\\" é '.repeat(150_000)}", "score": 1}`
+    expect(check(long)).toBe('same')
+  })
+
   it('agrees with JSON.parse on random lines', () => {
     const r = rng(7)
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!
