@@ -68,3 +68,17 @@ export const i8x16Eq = [0xfd, 35]
 export const i8x16LtU = [0xfd, 38]
 export const v128Or = [0xfd, 80]
 export const i8x16Bitmask = [0xfd, 100]
+
+/** A WebAssembly page, the unit memory grows by. */
+export const PAGE = 65536
+
+// The few WebAssembly API members used (the Node side and the core are compiled without the DOM's declarations).
+export interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
+export interface WasmApi {
+  Memory: new (d: { initial: number }) => WasmMemory
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> }
+}
+
+/** The host's WebAssembly, or undefined where there is none. */
+export const webAssembly = (): WasmApi | undefined => (globalThis as { WebAssembly?: WasmApi }).WebAssembly

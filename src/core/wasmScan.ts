@@ -1,7 +1,7 @@
 import { ASCII_CLASS, wordCharWidth } from './chars'
 import {
   add, and, block, br, brIf, call, else_, end, eq, eqz, geU, get, gtU, I32, i32, if_, ifI32, load, load16, load8, loop, ltU, mul, name, ne, or,
-  memoryCopy, ret, section, select, set, shl, shrS, shrU, store, store8, sub, tee, uleb, xor
+  memoryCopy, PAGE, ret, section, select, set, shl, shrS, shrU, store, store8, sub, tee, uleb, webAssembly, xor
 } from './wasmAsm'
 
 // The two hot loops of a scan as one small WebAssembly module, for hosts that can copy a
@@ -21,7 +21,6 @@ import {
 
 const BMP = 1024
 const TABLES = 2 * 65536
-const PAGE = 65536
 const GAP_BREAK = 1 << 16
 /** Tables kept in memory at once: past this all are dropped, and copied in again when next used. */
 const TABLE_BYTES_LIMIT = 64 << 20
@@ -249,14 +248,6 @@ export interface WasmScan {
   readonly occ: { gram: Int32Array; first: Int32Array; end: Int32Array }
 }
 
-// The few WebAssembly API members used (the core is compiled without the DOM's declarations).
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmApi {
-  Memory: new (d: { initial: number }) => WasmMemory
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> }
-}
-
 type PassFn = (text: number, n: number, trans: number, bounds: number, breaks: number) => number
 type MatchFn = (wb: number, accept: number, delta: number, V: number, wide: number, outStart: number, outGram: number,
   gramLen: number, oGram: number, oFirst: number, oEnd: number, steps: number) => void
@@ -265,7 +256,7 @@ const align64 = (x: number) => (x + 63) & ~63
 
 /** Builds the kernels, or answers null where WebAssembly is not available. */
 export function createWasmScan(writer: Utf16Writer): WasmScan | null {
-  const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly
+  const wa = webAssembly()
   if (wa === undefined) return null
   const memory = new wa.Memory({ initial: 4 })
   const instance = new wa.Instance(new wa.Module(moduleBytes()), {

@@ -41,33 +41,34 @@ export interface AnalyzeResult {
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
 
-/** Inputs over this are analysed on worker threads by default. */
+/** Inputs over this are analysed on worker threads by default: one per core, up to 8. */
 const PARALLEL_BYTES = 32e6
+const defaultThreads = (bytes: number) => (bytes > PARALLEL_BYTES ? Math.min(8, availableParallelism()) : 1)
 
 /** SPEC §4 metrics per step of rollout files, without a workspace (`hicra analyze`). */
 export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const parallelOk = !opts.tokenizer || opts.tokenizerPath
-  // Workers boot while the sources are listed, where the paths' sizes already promise they will work.
-  const guess = opts.threads ?? ((await roughBytes(opts.paths)) > PARALLEL_BYTES ? Math.min(8, availableParallelism()) : 1)
+  // Workers boot while the sources are listed, where the paths' sizes already promise they will
+  // work. (More workers than units is harmless: the extra ones are told the work has ended.)
+  const guess = opts.threads ?? defaultThreads(await roughBytes(opts.paths))
   let pool = guess > 1 && parallelOk ? new AnalysisWorkers(guess, opts.phrases, opts.mapping ?? {}, opts.tokenizerPath ?? null) : null
   try {
     const src = await listSources(opts.paths, opts.format, opts.mapping)
     const total = src.files.reduce((s, f) => s + f.size, 0)
-    const threads = opts.threads ?? (total > PARALLEL_BYTES ? Math.min(8, availableParallelism()) : 1)
+    const threads = opts.threads ?? defaultThreads(total)
     if (threads > 1 && parallelOk) {
       const units = await workUnits(src.files, opts.unitBytes)
       if (units.length > 1) {
-        if (pool && pool.workers.length !== Math.min(threads, units.length)) {
-          pool.terminate()
-          pool = null
-        }
+        // The pool, where the guess was right (analyzeParallel ends its workers).
+        const workers = pool?.workers.length === threads ? pool : undefined
+        if (workers) pool = null
         const r = await analyzeParallel(units, opts.phrases, opts.mapping ?? {}, opts.tokenizerPath ?? null, threads, (b) => opts.onProgress?.(b, total, 0), opts.signal,
-          src.format !== 'jsonl', pool ?? undefined)
-        pool = null
+          src.format !== 'jsonl', workers)
         // null: a step came back in a later verl or checkpoint file; read serially instead.
         if (r) return { format: src.format, steps: r.steps, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, noOutcome: r.noOutcome, bytes: total, bad: r.bad, notes: src.notes, layout: src.layout, mapping: r.mapping }
       }
     }
+    // Read serially: workers booted for nothing are let go first.
     pool?.terminate()
     pool = null
     const t = await tally(src.files, opts.phrases, opts.mapping ?? {}, opts.tokenizer ?? null, (bytes, rollouts) => opts.onProgress?.(bytes, total, rollouts), opts.signal)

@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer'
 import {
   add, and, block, body, br, brIf, call, else_, end, eq, eqz, geU, get, gtU, I32, i32, i8x16Bitmask, i8x16Eq, i8x16LtU, i8x16Splat,
-  if_, load, load8, loop, ltU, memoryCopy, name, ne, or, ret, section, select, set, shl, shrU, store, store8, sub, tee, v128Load, v128Or, ctz
+  if_, load, load8, loop, ltU, memoryCopy, name, ne, or, PAGE, ret, section, select, set, shl, shrU, store, store8, sub, tee, v128Load, v128Or, ctz,
+  webAssembly, type WasmMemory
 } from '../../core/wasmAsm'
 
 // A JSONL line that is one flat-ish JSON object (a verl line, a rollout per line) read straight
@@ -25,7 +26,6 @@ const TABLE = 1024
 /** Members a line may have for the scanner (more: the line goes to JSON.parse). */
 const MAX_MEMBERS = 480
 const IN = TABLE + 32 * MAX_MEMBERS + 64
-const PAGE = 65536
 
 // Functions (no imports but the memory).
 const F_HEX4 = 0
@@ -342,13 +342,6 @@ function byteTables(mem: Uint8Array): void {
 
 type ObjFn = (i: number, end: number, out: number) => number
 let compiled: object | undefined
-// The few WebAssembly API members used (the Node side is compiled without the DOM's declarations).
-interface WasmMemory { readonly buffer: ArrayBuffer; grow(pages: number): number }
-interface WasmApi {
-  Memory: new (d: { initial: number }) => WasmMemory
-  Module: new (bytes: Uint8Array) => object
-  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> }
-}
 
 /** One reader's scanner: load a chunk's bytes, then parse its lines one at a time. */
 export class JsonLineScanner {
@@ -364,7 +357,7 @@ export class JsonLineScanner {
   nonAscii = false
 
   constructor() {
-    const wa = (globalThis as { WebAssembly?: WasmApi }).WebAssembly
+    const wa = webAssembly()
     if (wa === undefined) throw new Error('no WebAssembly here')
     this.memory = new wa.Memory({ initial: 1 })
     // One compiled module a thread: V8 tiers a module's hot functions up to optimized code as they

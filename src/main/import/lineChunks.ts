@@ -132,12 +132,20 @@ export async function* readLineChunks(path: string, opts: ReadOptions = {}): Asy
         continue
       }
       const text = bytes.toString('utf8', s, ends[i])
-      // U+FFFD is where decoding replaced bad bytes, unless the file holds that character itself.
-      if (text.includes('\uFFFD') && !isUtf8(bytes.subarray(s, ends[i]))) invalid.push(c.firstLine + i)
+      if (!decodedWhole(text, bytes, s, ends[i]!)) invalid.push(c.firstLine + i)
       lines.push(text)
     }
     yield { lines, ...rest, ...(invalid.length > 0 ? { invalidUtf8: invalid } : {}) }
   }
+}
+
+/**
+ * Whether `text`, decoded from bytes [start, end), is all of them: false where bytes that are not
+ * UTF-8 became U+FFFD (the check runs only when the text holds U+FFFD, which a file may also hold
+ * as itself).
+ */
+export function decodedWhole(text: string, bytes: Uint8Array, start: number, end: number): boolean {
+  return !text.includes('\uFFFD') || isUtf8(bytes.subarray(start, end))
 }
 
 /**

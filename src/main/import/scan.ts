@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { basename } from 'node:path'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { isUtf8 } from 'node:buffer'
-import { DEFAULT_MAX_LINE_BYTES, readRawLineChunks } from './lineChunks'
+import { decodedWhole, DEFAULT_MAX_LINE_BYTES, readRawLineChunks } from './lineChunks'
 import { lineScanner } from './jsonLine'
 import { readJsonElements } from './jsonElements'
 import { recordKeyTest } from './mapping'
@@ -183,8 +183,7 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
             }
           }
           const text = bytes.toString('utf8', s, e)
-          // U+FFFD is where decoding replaced bad bytes, unless the file holds that character itself.
-          if (text.includes('\uFFFD') && !isUtf8(bytes.subarray(s, e))) {
+          if (!decodedWhole(text, bytes, s, e)) {
             if (badUtf8 === 0) firstBadUtf8 = line
             badUtf8++
           }
