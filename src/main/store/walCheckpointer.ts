@@ -39,7 +39,7 @@ export class WalCheckpointer {
     const page = db.pragma('page_size', { simple: true }) as number
     this.saved = db.pragma('wal_autocheckpoint', { simple: true }) as number
     db.pragma(`wal_autocheckpoint = ${Math.max(1, Math.round(backstopBytes / page))}`)
-    worker.on('message', (m: { type: 'done'; complete: boolean } | { type: 'error' }) => {
+    worker.on('message', (m: { type: 'done' } | { type: 'error' }) => {
       if (m.type === 'done') {
         this.busy = false
         if (this.again) {
