@@ -404,11 +404,12 @@ export class StepMetricsAccumulator {
 let maskBuf = new Int32Array(4096)
 let lastMark = 0
 function nextMark(n: number): number {
-  if (n > maskBuf.length) maskBuf = new Int32Array(Math.max(n, maskBuf.length * 2))
-  else if (lastMark === 0x7fffffff) {
+  // The wrap is checked whether or not the buffer grows: a mark past 2³¹ − 1 would not fit a slot.
+  if (lastMark === 0x7fffffff) {
     maskBuf.fill(0)
     lastMark = 0
   }
+  if (n > maskBuf.length) maskBuf = new Int32Array(Math.max(n, maskBuf.length * 2))
   return ++lastMark
 }
 
