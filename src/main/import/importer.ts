@@ -436,8 +436,13 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
   }
   // While the checkpoint thread completes a checkpoint, nothing is committed: what comes meanwhile
   // waits here, up to HOLD_CHARS of responses (the reading threads go on without waiting for this one).
-  let held: (RowEvent | { type: 'fileSteps' })[] = []
+  const held: (RowEvent | { type: 'fileSteps' })[] = []
   let heldChars = 0
+  const drain = () => {
+    for (const h of held) handle(h)
+    held.length = 0
+    heldChars = 0
+  }
   for await (const ev of source) {
     if (job.signal.aborted) break
     if (holding() && heldChars < HOLD_CHARS) {
@@ -445,15 +450,11 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
       if (ev.type === 'rows') heldChars += ev.chars
       continue
     }
-    if (held.length > 0) {
-      for (const h of held) handle(h)
-      held = []
-      heldChars = 0
-    }
+    drain()
     handle(ev)
   }
-  if (!job.signal.aborted) for (const h of held) handle(h)
   if (job.signal.aborted) throw new JobCancelled()
+  drain()
   flush()
   if (rollouts === 0) throw new ImportFailure(nothingStored(p, bad))
   // Finished in one write transaction taken up front (BEGIN IMMEDIATE), so of two imports of the
