@@ -50,7 +50,6 @@ const wellFormed = (s: string) => (s as unknown as { isWellFormed(): boolean }).
 export function packRollouts(rows: readonly NewRollout[], reuse?: ArrayBuffer | null): PackedRollouts {
   const n = rows.length
   const head = n * NUMS * 8 + n * SPANS * 4
-  const texts: (string | null)[] = new Array(TEXTS)
   const blobs: (ArrayBufferView | null)[] = new Array(BLOBS)
   // Room for one byte a UTF-16 unit and a tenth more (verl responses are ASCII but for a few
   // quotes), and for the longest text's worst case (three bytes a unit); the buffer grows when a
@@ -87,15 +86,9 @@ export function packRollouts(rows: readonly NewRollout[], reuse?: ArrayBuffer | 
     nums[k + 2] = r.nTokens ?? 0
     nums[k + 3] = (r.score === null ? FLAG_SCORE_NULL : 0) | (r.correct === null ? FLAG_CORRECT_NULL : r.correct ? FLAG_CORRECT : 0) |
       (r.hasSg ? FLAG_HAS_SG : 0) | (r.nTokens === null ? FLAG_TOKENS_NULL : 0)
-    texts[0] = r.promptId
-    texts[1] = r.prompt
-    texts[2] = r.response
-    texts[3] = r.answer
-    texts[4] = r.gold
-    texts[5] = r.extra ? JSON.stringify(r.extra) : null
     let s = i * SPANS
     for (let j = 0; j < TEXTS; j++, s += 2) {
-      const t = texts[j]
+      const t = j < TEXTS - 1 ? textOf(r, j) : r.extra ? JSON.stringify(r.extra) : null
       if (t === null || t === undefined) {
         spans[s + 1] = NULL_SPAN
         continue
@@ -150,6 +143,7 @@ export function packRollouts(rows: readonly NewRollout[], reuse?: ArrayBuffer | 
 
 const FFFD = Buffer.from([0xef, 0xbf, 0xbd])
 
+/** Text `j` of TEXTS but the extra. */
 function textOf(r: NewRollout, j: number): string | null {
   return j === 0 ? r.promptId : j === 1 ? r.prompt : j === 2 ? r.response : j === 3 ? r.answer : r.gold
 }
