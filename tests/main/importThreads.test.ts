@@ -120,6 +120,13 @@ describe('worker threads give the same import and analysis as one thread', () =>
     const lines = text.split('\n')
     for (const b of a2.bad.first) expect(() => JSON.parse(lines[b.line - 1]!)).toThrow()
     expect(a2.steps.map((s) => s.step)).toEqual([1, 2, 3, 4, 5])
+    // Progress (the workers' shared slots, summed on a timer) never goes back and ends at every byte.
+    const seen: number[] = []
+    const a3 = await analyzeFiles({ paths: [file], phrases, threads: 2, unitBytes: 20_000, onProgress: (done, total) => seen.push(done / total) })
+    expect(a3.steps).toEqual(a2.steps)
+    expect(seen.length).toBeGreaterThan(0)
+    for (let i = 1; i < seen.length; i++) expect(seen[i]!).toBeGreaterThanOrEqual(seen[i - 1]!)
+    expect(seen.at(-1)).toBe(1)
     for (let i = 0; i < a1.steps.length; i++) {
       for (const [k, v] of Object.entries(a1.steps[i]!)) expect(a2.steps[i]![k as keyof (typeof a2.steps)[number]]).toBeCloseTo(v as number, 12)
     }

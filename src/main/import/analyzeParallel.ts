@@ -25,7 +25,13 @@ interface Done {
   lastLine: number
   mapping: { record: FieldMapping; rollout: FieldMapping }
 }
-type Msg = { type: 'ready' } | { type: 'progress'; index: number; bytes: number } | Done | { type: 'error'; index: number; message: string }
+type Msg = { type: 'ready' } | Done | { type: 'error'; index: number; message: string }
+
+/** What a worker is sent: a unit, with the shared slots where it writes each unit's bytes read. */
+export type UnitMsg = { type: 'unit'; index: number; file: SourceFile; range?: { start: number; end: number }; progress: SharedArrayBuffer } | { type: 'end' }
+
+/** How often the bytes the workers have read are summed for onProgress. */
+const PROGRESS_MS = 100
 
 export interface ParallelResult {
   steps: StepRow[]
@@ -115,25 +121,32 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
   // arrive; units are at most UNIT_BYTES or one file, so the threads still end close together.
   const order = units.map((_, i) => i)
   const merged = new Merged(units, phrases, stepPerFile)
-  const progress = new Float64Array(units.length)
+  // Each unit's bytes read, written by the workers and summed here on a timer. (A message per 1 MB
+  // read woke this thread ~10 times a unit; on two busy cores each wake-up took a core from a worker.)
+  const progress = new BigInt64Array(new SharedArrayBuffer(8 * units.length))
   const workers = pool ?? new AnalysisWorkers(Math.min(threads, units.length), phrases, mapping, tokenizerPath)
   const label = (i: number) => units[i]!.file.path
   return new Promise<ParallelResult | null>((resolve, reject) => {
     let next = 0
     let failed = false
+    let lastReported = -1
+    const report = () => {
+      if (!onProgress) return
+      let s = 0
+      for (let i = 0; i < progress.length; i++) s += Number(Atomics.load(progress, i))
+      if (s !== lastReported) onProgress(s)
+      lastReported = s
+    }
+    const timer = onProgress ? setInterval(report, PROGRESS_MS) : null
+    const finish = () => {
+      if (timer) clearInterval(timer)
+      workers.terminate()
+    }
     const fail = (e: Error) => {
       if (failed) return
       failed = true
-      workers.terminate()
+      finish()
       reject(e)
-    }
-    const report = (index: number, bytes: number) => {
-      progress[index] = bytes
-      if (onProgress) {
-        let s = 0
-        for (let i = 0; i < progress.length; i++) s += progress[i]!
-        onProgress(s)
-      }
     }
     const done = (m: Done) => {
       try {
@@ -143,21 +156,23 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
         return
       }
       if (merged.complete) {
-        workers.terminate()
+        report()
+        finish()
         resolve(merged.result())
       }
     }
     signal?.addEventListener('abort', () => fail(new Error('cancelled')), { once: true })
     const feed = (w: Worker) => {
+      let msg: UnitMsg = { type: 'end' }
       if (next < order.length) {
         const index = order[next++]!
-        w.postMessage({ type: 'unit', index, file: units[index]!.file, range: units[index]!.range })
-      } else w.postMessage({ type: 'end' })
+        msg = { type: 'unit', index, file: units[index]!.file, range: units[index]!.range, progress: progress.buffer as SharedArrayBuffer }
+      }
+      w.postMessage(msg)
     }
     workers.attach((w, m) => {
       if (failed) return
       if (m.type === 'ready') feed(w)
-      else if (m.type === 'progress') report(m.index, m.bytes)
       else if (m.type === 'error') fail(new Error(`${label(m.index)}: ${m.message}`))
       else {
         // The next unit first: merging takes this thread a while, and the worker would wait.
