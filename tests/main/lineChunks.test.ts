@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { firstLines, hashFile, lineRanges, readLineChunks } from '../../src/main/import/lineChunks'
+import { firstLines, hashFile, lineRanges, readLineChunks, readRawLineChunks } from '../../src/main/import/lineChunks'
 import { tempDir } from '../helpers/tmp'
 
 const tmp = tempDir()
@@ -105,6 +105,53 @@ describe('readLineChunks', () => {
       { line: 2, text: '{"i": 1}' },
       { line: 3, text: '{"i": 2}' }
     ])
+  })
+
+  it('buffers kept from one file for the next: files one after another, two at once, and after one left early, each reads as itself', async () => {
+    const file = (name: string, n: number) => {
+      const lines = Array.from({ length: n }, (_, i) => `{"${name}": ${i}, "pad": "${name.repeat(i % 7)}"}`)
+      return { path: write(`${name}.jsonl`, lines.join('\n') + '\n'), lines }
+    }
+    const a = file('a', 300)
+    const b = file('b', 250)
+    const c = file('c', 280)
+    // Each chunk's lines copied out before the next is asked for, as the chunks' contract allows.
+    const lines = async function* (path: string) {
+      for await (const ch of readRawLineChunks(path, { chunkBytes: 512 })) {
+        yield Array.from(ch.starts, (s, i) => ch.bytes.toString('utf8', s, ch.ends[i]))
+      }
+    }
+    const all = async (path: string) => {
+      const out: string[] = []
+      for await (const ls of lines(path)) out.push(...ls)
+      return out
+    }
+    expect(await all(a.path)).toEqual(a.lines)
+    // Two files read at once on this thread: neither may be handed the other's buffers.
+    const gb = lines(b.path)
+    const gc = lines(c.path)
+    const got = { b: [] as string[], c: [] as string[] }
+    for (let doneB = false, doneC = false; !doneB || !doneC; ) {
+      if (!doneB) {
+        const r = await gb.next()
+        if (r.done) doneB = true
+        else got.b.push(...r.value)
+      }
+      if (!doneC) {
+        const r = await gc.next()
+        if (r.done) doneC = true
+        else got.c.push(...r.value)
+      }
+    }
+    expect(got.b).toEqual(b.lines)
+    expect(got.c).toEqual(c.lines)
+    // Left early, with the next block's read in flight: the next file still reads as itself.
+    for await (const ls of lines(a.path)) {
+      expect(ls.length).toBeGreaterThan(0)
+      break
+    }
+    expect(await all(c.path)).toEqual(c.lines)
+    expect(await all(b.path)).toEqual(b.lines)
   })
 
   it('cuts a file into line-aligned ranges whose lines, read apart, are the whole file\'s', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { openStore } from '../../src/main/store'
-import { packBuffer, packRollouts, PackedRolloutWriter, type PackedRollouts } from '../../src/main/store/packedRollouts'
+import { packBuffer, packRollouts, PackedRolloutWriter, RolloutPacker, type PackedRollouts } from '../../src/main/store/packedRollouts'
 import type { NewRollout } from '../../src/main/store/rollouts'
 
 const base: NewRollout = {
@@ -76,6 +76,40 @@ describe('packed rollouts', () => {
       // Too small to reuse: a buffer of its own.
       const small = new ArrayBuffer(16)
       expect(packBuffer(packRollouts(rows, small))).not.toBe(small)
+    } finally {
+      store.close()
+    }
+  })
+
+  it('rows packed one at a time, pack after pack, into buffers handed back: the same stored rows', () => {
+    const store = openStore(':memory:')
+    try {
+      const run = (name: string) => store.runs.create({ name, kind: 'import', status: 'importing', source: {}, config: {}, sgSetId: null, sgSetVersion: null })
+      const a = run('objects')
+      for (const r of rows) store.rollouts.insert(a.id, r)
+      const want = stored(store, a.id)
+      // The first pack starts in a buffer far too small (it grows mid-row), the next ones in the buffer
+      // the last came back in; each pack holds a different run of rows.
+      const handed: (ArrayBuffer | null)[] = [new ArrayBuffer(64)]
+      const asked: number[] = []
+      let added = 0
+      const packer = new RolloutPacker(() => {
+        asked.push(added)
+        return handed.shift() ?? null
+      })
+      const b = run('packed')
+      const cuts = [0, 3, 4, rows.length - 2, rows.length]
+      for (let c = 0; c + 1 < cuts.length; c++) {
+        for (let i = cuts[c]!; i < cuts[c + 1]!; i++, added++) packer.add(rows[i]!)
+        const packed = packer.finish()
+        const sent = structuredClone(packed, { transfer: [packBuffer(packed)] }) as PackedRollouts
+        expect(sent.n).toBe(cuts[c + 1]! - cuts[c]!)
+        store.db.transaction(() => new PackedRolloutWriter(store.db).insertAll(b.id, sent, () => {}))()
+        handed.push(packBuffer(sent))
+      }
+      // A buffer is asked for as each pack's first row comes.
+      expect(asked).toEqual(cuts.slice(0, -1))
+      expect(stored(store, b.id)).toEqual(want)
     } finally {
       store.close()
     }

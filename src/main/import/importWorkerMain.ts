@@ -4,8 +4,7 @@ import { readTokenizer } from './tokenizer'
 import type { SourceFile } from './sources'
 import type { FieldMapping } from './mapping'
 import { noteLatest } from './stepTimes'
-import { packBuffer, packRollouts } from '../store/packedRollouts'
-import type { NewRollout } from '../store/rollouts'
+import { packBuffer, type PackedRollouts } from '../store/packedRollouts'
 
 // One import worker: reads the files the writer hands it, one at a time, and posts each chunk's
 // rows (with planning masks), packed with their buffers transferred, and each file's step metrics. It keeps at most `credits` batches
@@ -51,15 +50,15 @@ async function main(): Promise<void> {
       wakeFiles = null
       continue
     }
-    for await (const ev of readRows([f.file], data.phrases, data.mapping, tokenizer, undefined, () => f.index)) {
+    for await (const ev of readRows([f.file], data.phrases, data.mapping, tokenizer, undefined, () => f.index, () => pool.pop())) {
       if (ev.type === 'end') {
         mapping = ev.mapping
         for (const [step, t] of ev.times) noteLatest(times, step, t)
         continue
       }
       if (ev.type === 'rows') {
-        // Packed before waiting for a credit: the chunk's row objects are garbage at once.
-        const packed = packRollouts(ev.rows as NewRollout[], pool.pop())
+        // Packed as they were read (readRows with a buffer source), before waiting for a credit.
+        const packed = ev.rows as PackedRollouts
         while (credits <= 0) {
           await new Promise<void>((r) => (waiting = r))
           waiting = null

@@ -3,7 +3,7 @@ import { planningMask, type SgMatcher, type StepMetrics } from '../../core'
 import { matcherFor } from './fileMetrics'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import type { NewRollout } from '../store/rollouts'
-import { packBuffer, type PackedRollouts } from '../store/packedRollouts'
+import { packBuffer, RolloutPacker, type PackedRollouts } from '../store/packedRollouts'
 import { RecordExtractor } from './records'
 import { scanFiles, type BadLine, type Row } from './scan'
 import { StepMetricsBook } from './stepMetrics'
@@ -46,32 +46,41 @@ export function toNewRollout(a: Row, occurrences: number, matcher: SgMatcher): N
 /**
  * Reads files in order on this thread, each scanned chunk becoming one `rows` event; `bytes` is
  * the bytes read so far over all files. With `perFileSteps`, each file's step metrics are kept
- * apart and returned raw (a worker's job); otherwise all files feed one book.
+ * apart and returned raw (a worker's job); otherwise all files feed one book. With `pack` (a
+ * worker's, handing out the buffers the writer gave back), each row is packed as its line is read
+ * and the events carry the packs (packedRollouts.ts): a row is garbage before the next line instead
+ * of living through the chunk's collections.
  */
 export async function* readRows(files: readonly SourceFile[], phrases: string[], mapping: FieldMapping, tokenizer: Tokenizer | null,
-  signal?: AbortSignal, fileIndex?: (i: number) => number): AsyncGenerator<RowEvent | { type: 'fileSteps'; file: number; steps: { step: number; metrics: StepMetrics }[] }> {
+  signal?: AbortSignal, fileIndex?: (i: number) => number, pack?: () => ArrayBuffer | null | undefined):
+  AsyncGenerator<RowEvent | { type: 'fileSteps'; file: number; steps: { step: number; metrics: StepMetrics }[] }> {
   const matcher = matcherFor(phrases)
   let book = new StepMetricsBook(matcher)
   const extractor = new RecordExtractor(mapping)
   const index = new Map(files.map((f, i) => [f, i]))
   const idx = (f: SourceFile) => (fileIndex ? fileIndex(index.get(f)!) : index.get(f)!)
-  for await (const ev of scanFiles(files, { extractor, tokenizer, signal, hash: true })) {
+  const packer = pack ? new RolloutPacker(pack) : null
+  let labels: (string | null)[] = []
+  let chars = 0
+  let withTokens = 0
+  let noOutcome = 0
+  const take = (a: Row): NewRollout => {
+    const r = toNewRollout(a, book.add(a), matcher)
+    labels.push(a.rec.errorType)
+    chars += r.response.length
+    if (r.nTokens !== null) withTokens++
+    if (r.score === null && r.correct === null) noOutcome++
+    return r
+  }
+  const onRow = packer ? (a: Row) => packer.add(take(a)) : undefined
+  for await (const ev of scanFiles(files, { extractor, tokenizer, signal, hash: true, onRow })) {
     if (ev.type === 'batch') {
-      const n = ev.rows.length
-      const rows: NewRollout[] = new Array(n)
-      const labels: (string | null)[] = new Array(n)
-      let chars = 0
-      let withTokens = 0
-      let noOutcome = 0
-      for (let i = 0; i < n; i++) {
-        const a = ev.rows[i]!
-        const r = (rows[i] = toNewRollout(a, book.add(a), matcher))
-        labels[i] = a.rec.errorType
-        chars += r.response.length
-        if (r.nTokens !== null) withTokens++
-        if (r.score === null && r.correct === null) noOutcome++
-      }
-      yield { type: 'rows', file: idx(ev.file), rows, n, chars, withTokens, noOutcome, labels, bad: ev.bad, bytes: ev.bytesDone }
+      const rows = packer ? packer.finish() : ev.rows.map(take)
+      yield { type: 'rows', file: idx(ev.file), rows, n: labels.length, chars, withTokens, noOutcome, labels, bad: ev.bad, bytes: ev.bytesDone }
+      labels = []
+      chars = 0
+      withTokens = 0
+      noOutcome = 0
     } else {
       yield { type: 'fileEnd', file: idx(ev.file), hash: ev.hash, lines: ev.lines, rows: ev.rows, skipped: ev.skipped, invalidUtf8: ev.invalidUtf8 }
       if (fileIndex) {

@@ -43,43 +43,72 @@ export const FLAG_TOKENS_NULL = 16
 const wellFormed = (s: string) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
 
 /**
- * Packs rows into one buffer (numbers, spans, then the bytes): `reuse`, a buffer a pack came back
- * in, where it is large enough (a fresh buffer for every chunk made V8 collect more on both threads:
- * each is external memory to the heap that allocates it and to the heap it is posted to).
+ * Packs rows into one buffer (the bytes, then the numbers and spans): `reuse`, a buffer a pack came
+ * back in, grown where the rows need more (a fresh buffer for every chunk made V8 collect more on
+ * both threads: each is external memory to the heap that allocates it and to the heap it is posted to).
  */
 export function packRollouts(rows: readonly NewRollout[], reuse?: ArrayBuffer | null): PackedRollouts {
-  const n = rows.length
-  const head = n * NUMS * 8 + n * SPANS * 4
-  const blobs: (ArrayBufferView | null)[] = new Array(BLOBS)
-  // Room for one byte a UTF-16 unit and a tenth more (verl responses are ASCII but for a few
-  // quotes), and for the longest text's worst case (three bytes a unit); the buffer grows when a
-  // chunk needs more.
-  let cap = 64
-  let longest = 0
-  for (const r of rows) {
-    cap += r.response.length + (r.prompt?.length ?? 0) + (r.promptId?.length ?? 0) + (r.answer?.length ?? 0) + (r.gold?.length ?? 0) + 64 +
-      (r.tokenStarts?.byteLength ?? 0) + (r.tokenEnds?.byteLength ?? 0) + (r.logprobs?.byteLength ?? 0) + (r.entropies?.byteLength ?? 0) +
-      (r.planningMask?.byteLength ?? 0)
-    longest = Math.max(longest, r.response.length, r.prompt?.length ?? 0)
+  let given = reuse
+  const packer = new RolloutPacker(() => {
+    const b = given
+    given = null
+    return b
+  })
+  for (const r of rows) packer.add(r)
+  return packer.finish()
+}
+
+/** A fresh pack's room for its bytes: a chunk of verl rows (~1 MB of responses) and some. */
+const FIRST_BYTES = 1.25 * (1 << 20)
+
+/**
+ * Packs rows one at a time, as an import worker reads them: a row's strings are garbage as soon as
+ * it is packed instead of living through the chunk's collections (each scavenge copied a chunk's
+ * rows), and its texts are encoded while they are still in the cache. The bytes grow from the
+ * buffer's start; the numbers and spans, kept aside, go after them in `finish`. Each pack's buffer
+ * is asked of `reuse` (a buffer a pack came back in) as its first row comes, or made afresh.
+ */
+export class RolloutPacker {
+  private buf: ArrayBuffer | null = null
+  private bytes: Buffer = Buffer.alloc(0)
+  private p = 0
+  private n = 0
+  private nums = new Float64Array(512 * NUMS)
+  private spans = new Int32Array(512 * SPANS)
+  private loose: Map<number, string> | null = null
+  private readonly blobs: (ArrayBufferView | null)[] = new Array(BLOBS)
+
+  constructor(private readonly reuse: () => ArrayBuffer | null | undefined = () => null) {}
+
+  private take(): void {
+    this.buf = this.reuse() ?? new ArrayBuffer(FIRST_BYTES)
+    this.bytes = Buffer.from(this.buf)
   }
-  const want = head + Math.ceil(cap * 1.1) + 3 * longest
-  let buf = reuse && reuse.byteLength >= want ? reuse : new ArrayBuffer(want)
-  let nums = new Float64Array(buf, 0, n * NUMS)
-  let spans = new Int32Array(buf, n * NUMS * 8, n * SPANS)
-  let bytes = Buffer.from(buf, head)
-  let p = 0
-  let loose: Map<number, string> | null = null
-  const room = (need: number) => {
-    if (p + need <= bytes.length) return
-    const grown = new ArrayBuffer(Math.max(buf.byteLength * 2, head + p + need))
-    new Uint8Array(grown).set(new Uint8Array(buf, 0, head + p))
-    buf = grown
-    nums = new Float64Array(buf, 0, n * NUMS)
-    spans = new Int32Array(buf, n * NUMS * 8, n * SPANS)
-    bytes = Buffer.from(buf, head)
+
+  private room(need: number): void {
+    if (this.p + need <= this.bytes.length) return
+    this.grow(this.p + need)
   }
-  for (let i = 0; i < n; i++) {
-    const r = rows[i]!
+
+  private grow(need: number): void {
+    const grown = new ArrayBuffer(Math.max(this.buf!.byteLength * 2, need))
+    new Uint8Array(grown).set(new Uint8Array(this.buf!, 0, this.p))
+    this.buf = grown
+    this.bytes = Buffer.from(grown)
+  }
+
+  add(r: NewRollout): void {
+    if (!this.buf) this.take()
+    const i = this.n++
+    if (this.nums.length < this.n * NUMS) {
+      const nums = new Float64Array(this.nums.length * 2)
+      nums.set(this.nums)
+      this.nums = nums
+      const spans = new Int32Array(this.spans.length * 2)
+      spans.set(this.spans)
+      this.spans = spans
+    }
+    const { nums, spans } = this
     const k = i * NUMS
     nums[k] = r.step
     nums[k + 1] = r.score ?? 0
@@ -93,12 +122,22 @@ export function packRollouts(rows: readonly NewRollout[], reuse?: ArrayBuffer | 
         spans[s + 1] = NULL_SPAN
         continue
       }
-      room(3 * t.length)
-      const written = bytes.write(t, p)
-      spans[s] = p
+      this.room(3 * t.length)
+      const at = this.p
+      const written = this.bytes.write(t, at)
+      // Buffer.write turns a lone surrogate into U+FFFD (EF BF BD), so only a text of more bytes
+      // than units whose bytes hold one can be ill-formed. (The extra's JSON is well-formed:
+      // JSON.stringify escapes lone surrogates.)
+      if (written > t.length && j < TEXTS - 1 && this.bytes.subarray(at, at + written).indexOf(FFFD) >= 0 && !wellFormed(t)) {
+        ;(this.loose ??= new Map()).set(i * TEXTS + j, t)
+        spans[s + 1] = LOOSE_SPAN
+        continue
+      }
+      spans[s] = at
       spans[s + 1] = written
-      p += written
+      this.p += written
     }
+    const blobs = this.blobs
     blobs[0] = r.tokenStarts
     blobs[1] = r.tokenEnds
     blobs[2] = r.logprobs
@@ -110,35 +149,35 @@ export function packRollouts(rows: readonly NewRollout[], reuse?: ArrayBuffer | 
         spans[s + 1] = NULL_SPAN
         continue
       }
-      room(a.byteLength)
-      bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), p)
-      spans[s] = p
+      this.room(a.byteLength)
+      this.bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), this.p)
+      spans[s] = this.p
       spans[s + 1] = a.byteLength
-      p += a.byteLength
+      this.p += a.byteLength
     }
+    blobs.fill(null)
   }
-  // Buffer.write turns a lone surrogate into U+FFFD (EF BF BD), so only a text whose bytes hold
-  // one can be ill-formed: those are checked, instead of every text of two-byte characters. Spans
-  // with bytes lie in order, texts and blobs alike.
-  const used = bytes.subarray(0, p)
-  let q = 0
-  for (let at = used.indexOf(FFFD); at >= 0; ) {
-    while (spans[2 * q + 1]! < 0 || spans[2 * q]! + spans[2 * q + 1]! <= at) q++
-    const end = spans[2 * q]! + spans[2 * q + 1]!
-    const i = Math.floor(q / (TEXTS + BLOBS))
-    const j = q % (TEXTS + BLOBS)
-    // The extra's JSON is well-formed (JSON.stringify escapes lone surrogates); the rest are blobs.
-    if (j < TEXTS - 1) {
-      const t = textOf(rows[i]!, j)!
-      if (!wellFormed(t)) {
-        ;(loose ??= new Map()).set(i * TEXTS + j, t)
-        spans[2 * q + 1] = LOOSE_SPAN
-      }
-    }
-    at = used.indexOf(FFFD, end)
-    q++
+
+  /** The rows added since the last pack, packed; the next row starts a new pack. */
+  finish(): PackedRollouts {
+    if (!this.buf) this.take()
+    const n = this.n
+    const at = (this.p + 7) & ~7
+    const end = at + n * NUMS * 8 + n * SPANS * 4
+    if (end > this.buf!.byteLength) this.grow(end)
+    const buf = this.buf!
+    const nums = new Float64Array(buf, at, n * NUMS)
+    nums.set(this.nums.subarray(0, n * NUMS))
+    const spans = new Int32Array(buf, at + n * NUMS * 8, n * SPANS)
+    spans.set(this.spans.subarray(0, n * SPANS))
+    const packed: PackedRollouts = { n, nums, spans, bytes: new Uint8Array(buf, 0, this.p), loose: this.loose }
+    this.buf = null
+    this.bytes = Buffer.alloc(0)
+    this.p = 0
+    this.n = 0
+    this.loose = null
+    return packed
   }
-  return { n, nums, spans, bytes: new Uint8Array(buf, head, p), loose }
 }
 
 const FFFD = Buffer.from([0xef, 0xbf, 0xbd])
