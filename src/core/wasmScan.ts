@@ -24,8 +24,10 @@ const TABLES = 2 * 65536
 const GAP_BREAK = 1 << 16
 /** Tables kept in memory at once: past this all are dropped, and copied in again when next used. */
 const TABLE_BYTES_LIMIT = 64 << 20
+/** Automata of at most this many states are read by passRows (each state × 256 fits 16 bits). */
+const ROWS_MAX_STATES = 256
 
-// Functions: 0 astral(cp) and 1 bmp(c) are imported; 2 wcw, 3 pass, 4 match (both exported).
+// Functions: 0 astral(cp) and 1 bmp(c) are imported; 2 wcw, 3 pass, 4 match, 5 passRows (3-5 exported).
 const F_ASTRAL = 0
 const F_BMP = 1
 const F_WCW = 2
@@ -50,45 +52,55 @@ function wcwBody(): number[] {
   ]
 }
 
-/** charPass (words.ts) line for line: (text, n, trans, bounds, breaks) → bc. */
-function passBody(): number[] {
+/**
+ * charPass (words.ts) line for line: (text, n, trans, bounds, breaks) → bc. With `rows`, the
+ * automaton's copy holds each state times 256 (the byte offset of its row of 128 Uint16), and so
+ * does st: the load chain through the states is then an add and a load per character.
+ */
+function passBody(rows: boolean): number[] {
   const [text, n, trans, bounds, breaks] = [0, 1, 2, 3, 4]
   const [i, bc, st, c, k, nb, a, next, width, w] = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14]
+  const ROOT = rows ? 256 : 1
+  const state = rows ? [...get(st), ...i32(8), ...shrU] : get(st)
+  // The address of st's entry for the character pushed by `ch`.
+  const entry = (ch: number[]) => rows ? [...get(st), ...get(trans), ...ch, ...i32(1), ...shl, ...add, ...add] : [...get(st), ...i32(8), ...shl, ...get(trans), ...ch, ...i32(1), ...shl, ...add, ...add]
   // bounds[2bc] = i, bounds[2bc + 1] = st; then bc += k ^ (bc & 1)
   const record = [
     ...get(bounds), ...get(bc), ...i32(3), ...shl, ...add, ...tee(a), ...get(i), ...store(),
-    ...get(a), ...get(st), ...store(4),
+    ...get(a), ...state, ...store(4),
     ...get(bc), ...get(k), ...get(bc), ...i32(1), ...and, ...xor, ...add, ...set(bc)
   ]
   return [
     1, 10, I32,
-    ...i32(1), ...set(st),
+    ...i32(ROOT), ...set(st),
+    // Past the text, a code unit that leaves the inner loop (the scratch holds n + 2 units).
+    ...get(text), ...get(n), ...i32(1), ...shl, ...add, ...i32(-1), ...store(),
     ...block, // $done
     ...loop, // $outer
     ...block, // $rare
     ...loop, // $inner: letters, digits and plain separators
-    ...get(i), ...get(n), ...geU, ...brIf(3),
     ...get(text), ...get(i), ...i32(1), ...shl, ...add, ...load16(), ...tee(c), ...i32(128), ...geU, ...brIf(1),
     ...get(c), ...load8(), ...tee(k), ...i32(1), ...gtU, ...brIf(1),
     ...record,
-    ...get(trans), ...get(st), ...i32(7), ...shl, ...get(c), ...or, ...i32(1), ...shl, ...add, ...load16(), ...set(st),
+    ...entry(get(c)), ...load16(), ...set(st),
     ...get(i), ...i32(1), ...add, ...set(i),
     ...br(0),
     ...end, // $inner
-    ...end, // $rare: c is the character at i < n
+    ...end, // $rare: c is the character at i, or the end's sentinel
+    ...get(i), ...get(n), ...geU, ...brIf(1),
     ...i32(1), ...set(width),
     ...get(c), ...i32(39), ...eq, ...get(c), ...i32(0x2019), ...eq, ...or, ...if_,
     // An apostrophe: part of the word when letters surround it; ’ is read as '.
     ...i32(0), ...set(k),
     ...get(bc), ...i32(1), ...and, ...get(i), ...i32(1), ...add, ...get(n), ...ltU, ...and, ...if_,
     ...get(text), ...get(n), ...get(i), ...i32(1), ...add, ...call(F_WCW), ...i32(0), ...ne, ...set(k), ...end,
-    ...get(trans), ...get(st), ...i32(7), ...shl, ...i32(39), ...or, ...i32(1), ...shl, ...add, ...load16(), ...i32(1), ...get(k), ...select, ...set(next),
+    ...entry(i32(39)), ...load16(), ...i32(ROOT), ...get(k), ...select, ...set(next),
     ...else_,
     ...get(c), ...i32(128), ...ltU, ...if_,
     // A break.
-    ...i32(0), ...set(k), ...i32(1), ...set(next),
+    ...i32(0), ...set(k), ...i32(ROOT), ...set(next),
     ...else_,
-    ...get(text), ...get(n), ...get(i), ...call(F_WCW), ...tee(w), ...i32(0), ...ne, ...tee(k), ...i32(1), ...xor, ...set(next),
+    ...get(text), ...get(n), ...get(i), ...call(F_WCW), ...tee(w), ...i32(0), ...ne, ...tee(k), ...i32(1), ...xor, ...i32(rows ? 8 : 0), ...shl, ...set(next),
     ...i32(2), ...i32(1), ...get(w), ...i32(2), ...eq, ...select, ...set(width),
     ...end,
     ...end,
@@ -103,7 +115,7 @@ function passBody(): number[] {
     ...end, // $outer
     ...end, // $done
     ...get(bounds), ...get(bc), ...i32(3), ...shl, ...add, ...tee(a), ...get(n), ...store(),
-    ...get(a), ...get(st), ...store(4),
+    ...get(a), ...state, ...store(4),
     // The gap slots that hold a break get GAP_BREAK.
     ...i32(0), ...set(w),
     ...block, ...loop,
@@ -202,9 +214,9 @@ function moduleBytes(): Uint8Array {
     ...section(1, [[0x60, 1, I32, 1, I32], [0x60, 3, I32, I32, I32, 1, I32], [0x60, 5, I32, I32, I32, I32, I32, 1, I32],
       [0x60, 12, ...new Array(12).fill(I32), 0]]),
     ...section(2, [[...name('h'), ...name('memory'), 0x02, 0x00, ...uleb(4)], [...name('h'), ...name('astral'), 0x00, 0], [...name('h'), ...name('bmp'), 0x00, 0]]),
-    ...section(3, [[1], [2], [3]]),
-    ...section(7, [[...name('pass'), 0x00, 3], [...name('match'), 0x00, 4]]),
-    ...section(10, [body(wcwBody()), body(passBody()), body(matchBody())])
+    ...section(3, [[1], [2], [3], [2]]),
+    ...section(7, [[...name('pass'), 0x00, 3], [...name('match'), 0x00, 4], [...name('passRows'), 0x00, 5]]),
+    ...section(10, [body(wcwBody()), body(passBody(false)), body(matchBody()), body(passBody(true))])
   ])
 }
 
@@ -267,10 +279,17 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
     }
   })
   const pass = instance.exports.pass as PassFn
+  const passRows = instance.exports.passRows as PassFn
   const matchFn = instance.exports.match as MatchFn
   new Uint8Array(memory.buffer).set(ASCII_CLASS, 0)
 
   const tables = new Map<Table, number>()
+  // Automata whose copies hold rows (state × 256) instead of states: passRows reads them.
+  const inRows = new WeakSet<Table>()
+  const toRows = (t: Table, at: number) => {
+    const m = new Uint16Array(memory.buffer, at, t.length)
+    for (let x = 0; x < t.length; x++) m[x] = t[x]! << 8
+  }
   let tablesEnd = TABLES
   // The scratch, after the tables: the text (cap code units), bounds, breaks, then the
   // occurrences (occCap entries each of gram, first, end).
@@ -347,7 +366,8 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
     if (!reserve(layout(cap, occCap) + missing)) return false
     for (const t of need) {
       if (tables.has(t)) continue
-      new Uint8Array(memory.buffer, tablesEnd, t.byteLength).set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength))
+      if (inRows.has(t)) toRows(t, tablesEnd)
+      else new Uint8Array(memory.buffer, tablesEnd, t.byteLength).set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength))
       tables.set(t, tablesEnd)
       tablesEnd += align64(t.byteLength)
     }
@@ -370,7 +390,14 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
         cap = c
       }
       write(text, textAt)
-      return pass(textAt, n, tables.get(trans)!, bAt, breaksAt)
+      const at = tables.get(trans)!
+      if (trans.length > ROWS_MAX_STATES * 128) return pass(textAt, n, at, bAt, breaksAt)
+      if (!inRows.has(trans)) {
+        // Made resident by a matcher's prepare as it is: its copy is turned into rows in place.
+        toRows(trans, at)
+        inRows.add(trans)
+      }
+      return passRows(textAt, n, at, bAt, breaksAt)
     },
     get bounds() {
       views()

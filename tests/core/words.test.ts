@@ -155,6 +155,22 @@ describe('the wasm character pass', () => {
     }
   })
 
+  it('reads an automaton of more than 256 states (whose states times 256 do not fit 16 bits) as the JS pass does', () => {
+    // 60 random ten-letter words: some 500 states.
+    const letters = seeded(5)
+    const words = Array.from({ length: 60 }, () => Array.from({ length: 10 }, () => String.fromCharCode(97 + Math.floor(letters() * 26))).join(''))
+    const vocab = (compileMatcher(words.map((w, i) => `${w} ${words[(i + 7) % 60]}`)) as unknown as { vocab: WordVocab }).vocab
+    expect(vocab.dfa!.scan.length / 128).toBeGreaterThan(256)
+    const rng = seeded(11)
+    const pool = [...PIECES, ...words, ...words.map((w) => w.slice(0, 5)), ...words.map((w) => w.toUpperCase())]
+    for (let t = 0; t < 100; t++) {
+      const parts: string[] = []
+      for (let i = Math.floor(rng() * 800); i > 0; i--) parts.push(pool[Math.floor(rng() * pool.length)]!)
+      const text = parts.join(rng() < 0.5 ? '' : ' ')
+      expect(scan('wasm', text, vocab)).toEqual(scan('js', text, vocab))
+    }
+  })
+
   it('grows its memory for a text past its first pages, and stays right after', () => {
     const big = 'Wait, let’s try a different approach: x1 = 42. 日本語 😀 '.repeat(60_000)
     const small = "don't stop. go’"
