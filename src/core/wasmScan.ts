@@ -137,43 +137,68 @@ const CHAINS_AT = 256
 /**
  * The dense matcher's loop (matcher.ts runDense) over up to four chains of words taken in turn,
  * each chain a range of words starting after a break (where the automaton is at its root
- * anyway): a table past the caches makes each word wait for its load, and the chains' loads
- * overlap. (wb, accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd, steps);
- * chain c's [start, end) and first occurrence slot are read at CHAINS_AT + 12c, and its
- * occurrence end is written back to the slot's place. wide: delta holds Int32 entries, else Uint16.
+ * anyway): each word's state waits on the previous word's load, and the chains' loads overlap.
+ * (wb, accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd); chain c's
+ * [start, end) and first occurrence slot are read at CHAINS_AT + 12c, and its occurrence count
+ * is kept in that slot. wide: delta holds Int32 entries, else Uint16.
+ *
+ * The four chains run together while each has words (no bound test per chain), then each
+ * chain's rest alone; a word that ends occurrences (a few in a hundred) leaves the loop's
+ * straight line for the code that writes them, so the loop keeps its state in registers.
  */
 function matchBody(): number[] {
-  const [wb, accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd, steps] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
-  const [k, id, a, b, g, t, j] = [12, 13, 14, 15, 16, 17, 18]
+  const [wb, accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
   const chains = [0, 1, 2, 3]
+  // p: the byte address of the chain's next word in wb; e: its end.
+  const p = chains.map((c) => 11 + c)
+  const e = chains.map((c) => 15 + c)
   const st = chains.map((c) => 19 + c)
-  const n = chains.map((c) => 23 + c)
-  const from = chains.map((c) => 27 + c)
-  const to = chains.map((c) => 31 + c)
-  // One word j of one chain: its state x, its occurrence counter c.
-  const step = (x: number, c: number) => [
-    ...get(accept), ...get(wb), ...get(j), ...i32(4), ...shl, ...add, ...load(12), ...i32(2), ...shl, ...add, ...load(), ...set(id),
+  const first = chains.map((c) => 23 + c)
+  const n = chains.map((c) => 27 + c)
+  const [id, a, t, s, eo, j1, g, o, stop, dst, len] = [31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41]
+  const counter = (c: number) => CHAINS_AT + 12 * c + 8
+  // The occurrences of the state just entered (outputs [s, eo) of outStart at t) for the word at p.
+  const emit = (c: number) => [
+    ...i32(0), ...load(counter(c)), ...set(o),
+    ...get(t), ...load(4), ...set(eo),
+    ...get(p[c]!), ...get(wb), ...sub, ...i32(4), ...shrU, ...i32(1), ...add, ...set(j1),
+    ...loop,
+    ...get(outGram), ...get(s), ...i32(2), ...shl, ...add, ...load(), ...set(g),
+    ...get(oGram), ...get(o), ...i32(2), ...shl, ...add, ...get(g), ...store(),
+    ...get(oFirst), ...get(o), ...i32(2), ...shl, ...add, ...get(j1), ...get(gramLen), ...get(g), ...i32(2), ...shl, ...add, ...load(), ...sub, ...store(),
+    ...get(oEnd), ...get(o), ...i32(2), ...shl, ...add, ...get(j1), ...store(),
+    ...get(o), ...i32(1), ...add, ...set(o),
+    ...get(s), ...i32(1), ...add, ...tee(s), ...get(eo), ...ltU, ...brIf(0),
+    ...end,
+    ...i32(0), ...get(o), ...store(counter(c))
+  ]
+  // One word of chain c.
+  const step = (c: number, w: boolean) => [
     // id −1 → the root column V − 1.
-    ...get(x), ...get(V), ...mul, ...get(id), ...add, ...get(id), ...i32(31), ...shrS, ...get(V), ...and, ...add, ...set(a),
-    ...get(wide), ...ifI32, ...get(delta), ...get(a), ...i32(2), ...shl, ...add, ...load(),
-    ...else_, ...get(delta), ...get(a), ...i32(1), ...shl, ...add, ...load16(), ...end, ...set(x),
-    ...get(outStart), ...get(x), ...i32(2), ...shl, ...add, ...tee(t), ...load(), ...set(a), ...get(t), ...load(4), ...set(b),
+    ...get(accept), ...get(p[c]!), ...load(12), ...i32(2), ...shl, ...add, ...load(), ...tee(id),
+    ...get(st[c]!), ...get(V), ...mul, ...add, ...get(id), ...i32(31), ...shrS, ...get(V), ...and, ...add, ...set(a),
+    ...get(delta), ...get(a), ...i32(w ? 2 : 1), ...shl, ...add, ...(w ? load() : load16()), ...tee(st[c]!),
+    ...i32(2), ...shl, ...get(outStart), ...add, ...tee(t), ...load(), ...tee(s), ...get(t), ...load(4), ...ne, ...if_, ...emit(c), ...end,
+    // After a break the root: the gap's flags are its state (under 2^16) and GAP_BREAK.
+    ...get(st[c]!), ...get(p[c]!), ...load(20), ...i32(16), ...shrU, ...i32(1), ...sub, ...and, ...set(st[c]!),
+    ...get(p[c]!), ...i32(16), ...add, ...set(p[c]!)
+  ]
+  const loops = (w: boolean) => [
+    // All four chains while the shortest has words.
     ...block, ...loop,
-    ...get(a), ...get(b), ...geU, ...brIf(1),
-    ...get(outGram), ...get(a), ...i32(2), ...shl, ...add, ...load(), ...set(g),
-    ...get(oGram), ...get(c), ...i32(2), ...shl, ...add, ...get(g), ...store(),
-    ...get(oFirst), ...get(c), ...i32(2), ...shl, ...add, ...get(j), ...i32(1), ...add, ...get(gramLen), ...get(g), ...i32(2), ...shl, ...add, ...load(), ...sub, ...store(),
-    ...get(oEnd), ...get(c), ...i32(2), ...shl, ...add, ...get(j), ...i32(1), ...add, ...store(),
-    ...get(c), ...i32(1), ...add, ...set(c),
-    ...get(a), ...i32(1), ...add, ...set(a),
+    ...get(p[0]!), ...get(stop), ...geU, ...brIf(1),
+    ...chains.flatMap((c) => step(c, w)),
     ...br(0),
     ...end, ...end,
-    // After a break: the root (state & 0).
-    ...get(x), ...get(wb), ...get(j), ...i32(4), ...shl, ...add, ...load(20), ...i32(16), ...shrU, ...i32(1), ...and, ...i32(1), ...sub, ...and, ...set(x)
+    // Then each chain's rest.
+    ...chains.flatMap((c) => [
+      ...block, ...loop,
+      ...get(p[c]!), ...get(e[c]!), ...geU, ...brIf(1),
+      ...step(c, w),
+      ...br(0),
+      ...end, ...end
+    ])
   ]
-  // Each chain's first occurrence slot, and where the compacted occurrences end so far.
-  const first = chains.map((c) => 35 + c)
-  const [dst, len] = [39, 40]
   // Chain c's occurrences moved down to dst in each of the three arrays.
   const compact = (c: number) => [
     ...get(n[c]!), ...get(first[c]!), ...sub, ...tee(len), ...i32(0), ...gtU, ...get(dst), ...get(first[c]!), ...ne, ...and, ...if_,
@@ -184,20 +209,20 @@ function matchBody(): number[] {
     ...get(dst), ...get(len), ...add, ...set(dst)
   ]
   return [
-    1, 29, I32,
+    1, 31, I32,
     ...chains.flatMap((c) => [
-      ...i32(0), ...load(CHAINS_AT + 12 * c), ...set(from[c]!),
-      ...i32(0), ...load(CHAINS_AT + 12 * c + 4), ...set(to[c]!),
-      ...i32(0), ...load(CHAINS_AT + 12 * c + 8), ...tee(first[c]!), ...set(n[c]!)
+      ...get(wb), ...i32(0), ...load(CHAINS_AT + 12 * c), ...i32(4), ...shl, ...add, ...set(p[c]!),
+      ...get(wb), ...i32(0), ...load(CHAINS_AT + 12 * c + 4), ...i32(4), ...shl, ...add, ...set(e[c]!),
+      ...i32(0), ...load(counter(c)), ...set(first[c]!)
     ]),
-    ...block, ...loop,
-    ...get(k), ...get(steps), ...geU, ...brIf(1),
-    ...chains.flatMap((c) => [
-      ...get(from[c]!), ...get(k), ...add, ...tee(j), ...get(to[c]!), ...ltU, ...if_, ...step(st[c]!, n[c]!), ...end
+    // stop: chain 0's position once the shortest chain is done.
+    ...get(e[0]!), ...get(p[0]!), ...sub, ...set(len),
+    ...chains.slice(1).flatMap((c) => [
+      ...get(e[c]!), ...get(p[c]!), ...sub, ...tee(a), ...get(len), ...get(a), ...get(len), ...ltU, ...select, ...set(len)
     ]),
-    ...get(k), ...i32(1), ...add, ...set(k),
-    ...br(0),
-    ...end, ...end,
+    ...get(p[0]!), ...get(len), ...add, ...set(stop),
+    ...get(wide), ...if_, ...loops(true), ...else_, ...loops(false), ...end,
+    ...chains.flatMap((c) => [...i32(0), ...load(counter(c)), ...set(n[c]!)]),
     // Each chain's occurrences after the previous chain's: in order of end word. The count goes
     // where chain 0's first slot was read.
     ...get(n[0]!), ...set(dst),
@@ -212,7 +237,7 @@ function moduleBytes(): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, [[0x60, 1, I32, 1, I32], [0x60, 3, I32, I32, I32, 1, I32], [0x60, 5, I32, I32, I32, I32, I32, 1, I32],
-      [0x60, 12, ...new Array(12).fill(I32), 0]]),
+      [0x60, 11, ...new Array(11).fill(I32), 0]]),
     ...section(2, [[...name('h'), ...name('memory'), 0x02, 0x00, ...uleb(4)], [...name('h'), ...name('astral'), 0x00, 0], [...name('h'), ...name('bmp'), 0x00, 0]]),
     ...section(3, [[1], [2], [3], [2]]),
     ...section(7, [[...name('pass'), 0x00, 3], [...name('match'), 0x00, 4], [...name('passRows'), 0x00, 5]]),
@@ -262,7 +287,7 @@ export interface WasmScan {
 
 type PassFn = (text: number, n: number, trans: number, bounds: number, breaks: number) => number
 type MatchFn = (wb: number, accept: number, delta: number, V: number, wide: number, outStart: number, outGram: number,
-  gramLen: number, oGram: number, oFirst: number, oEnd: number, steps: number) => void
+  gramLen: number, oGram: number, oFirst: number, oEnd: number) => void
 
 const align64 = (x: number) => (x + 63) & ~63
 
@@ -416,18 +441,16 @@ export function createWasmScan(writer: Utf16Writer): WasmScan | null {
       // Chain c: words [bounds[c], bounds[c + 1]), its occurrences from slot start * maxOut on.
       views()
       const chains = chainsView
-      let steps = 0
       for (let c = 0; c < MATCH_CHAINS; c++) {
         const from = c === 0 ? 0 : c <= splits.length ? splits[c - 1]! : count
         const to = c < splits.length ? splits[c]! : count
         chains[3 * c] = from
         chains[3 * c + 1] = to
         chains[3 * c + 2] = from * t.maxOut
-        if (to - from > steps) steps = to - from
       }
       const at = (x: Table) => tables.get(x)!
       matchFn(bAt, at(t.accept), at(t.delta), t.V, t.delta instanceof Int32Array ? 1 : 0, at(t.outStart), at(t.outGram), at(t.gramLen),
-        occAt, occAt + 4 * occCap, occAt + 8 * occCap, steps)
+        occAt, occAt + 4 * occCap, occAt + 8 * occCap)
       // The module put the chains' occurrences one after another and left their count here.
       return chains[2]!
     },
