@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { compileMatcher, normalizePhrase, splitWords, type Occurrence, useCharPass, type CharPassKind } from '../../src/core'
+import { rng as seeded } from '../helpers/rng'
 
 // O(words × SGs): try every SG at every word.
 function naiveOccurrences(phrases: string[], text: string): Occurrence[] {
@@ -94,6 +95,27 @@ describe.each(['js', 'wasm'] as CharPassKind[])('compileMatcher (%s scan)', (kin
       }),
       { numRuns: 25 }
     )
+  })
+
+  it('matches with a goto table of Int32 entries (past 65,536 nodes) as without a dense table, in order', () => {
+    // Every 2- and 3-gram of 42 words: 75,895 nodes, so the dense table holds Int32 entries.
+    const words = Array.from({ length: 42 }, (_, i) => `w${i}`)
+    const phrases: string[] = []
+    for (const a of words) for (const b of words) {
+      phrases.push(`${a} ${b}`)
+      for (const c of words) phrases.push(`${a} ${b} ${c}`)
+    }
+    const m = compileMatcher(phrases)
+    expect((m as unknown as { dense: { delta: unknown } }).dense.delta).toBeInstanceOf(Int32Array)
+    const edges = compileMatcher(phrases, { denseGotoLimit: 0 })
+    const rng = seeded(3)
+    const seps = [' ', ' ', ' ', ' ', '. ', ', ', '\n']
+    for (let t = 0; t < 40; t++) {
+      const parts: string[] = []
+      for (let i = Math.floor(rng() * 400); i > 0; i--) parts.push(words[Math.floor(rng() * 42)]! + seps[Math.floor(rng() * seps.length)]!)
+      const text = parts.join('')
+      expect(m.findOccurrences(text).map(key)).toEqual(edges.findOccurrences(text).map(key))
+    }
   })
 
   it('equals the naive matcher on random texts and SG sets', () => {
