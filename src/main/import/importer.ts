@@ -14,7 +14,8 @@ import { hashFile } from './lineChunks'
 import { listSources, type ImportFormat, type RunConfigFile, type SideGroup, type SourceFile } from './sources'
 import { BadLines } from './scan'
 import { withRelativePerplexity, type StepRow } from './stepMetrics'
-import { readRows, readRowsParallel, type RawStep, type RowEvent } from './rowSource'
+import { ImportWorkers, readRows, readRowsParallel, type RawStep, type RowEvent } from './rowSource'
+import { roughBytes } from './roughBytes'
 import { metricsFromStored } from './storedMetrics'
 import { resolveSg, type ResolvedSg } from './sgResolve'
 import { readTokenizer } from './tokenizer'
@@ -75,6 +76,8 @@ interface Plan {
   /** Rollouts stored without an outcome (no correct, no score): outside accuracy and pass@k. */
   noOutcome: number
   also: AlsoStarted[]
+  /** Import workers started while the sources were listed (importThreads' guess from the paths); whoever drops the plan ends them. */
+  early: ImportWorkers | null
 }
 
 const running = new Map<number, Promise<ImportSummary>>()
@@ -167,19 +170,31 @@ async function alreadyImported(ctx: BackendContext, f: SourceFile, mapping: Fiel
 async function plan(ctx: BackendContext, req: ImportRequest): Promise<Plan> {
   const paths = req.paths.map((p) => resolve(p))
   const mapping = req.mapping ?? previousMapping(ctx, paths) ?? {}
-  const src = await listSources(paths, req.format, mapping, { stepHints: req.stepHints, unnumberedStep: req.finalStep })
-  if (req.maxLineMb !== undefined) for (const f of src.files) f.maxLineBytes = req.maxLineMb * (1 << 20)
   const sg = resolveSg(req.sg, ctx.store)
-  const tokenizer = req.tokenizer ? readTokenizer(req.tokenizer) : null
-  cleanInterrupted(ctx, paths)
-  const files: SourceFile[] = []
-  const done: ImportFileSummary[] = []
-  for (const f of src.files) {
-    const runId = await alreadyImported(ctx, f, mapping)
-    if (runId === null) files.push(f)
-    else done.push({ path: f.path, size: f.size, status: 'already imported', lines: 0, rollouts: 0, skipped: 0, runId })
+  // Workers boot while the sources are listed, where the paths already promise them: a worker
+  // takes ~130 ms to start, and started after the listing, they began reading ~0.15 s after the
+  // files were known (a profile of the 200 MB import).
+  const rough = await roughBytes(paths, BIG_IMPORT)
+  const guess = importThreads(rough.files, rough.bytes)
+  const early = guess > 1 ? new ImportWorkers(guess, sg.phrases, mapping, req.tokenizer ? resolve(req.tokenizer) : null) : null
+  try {
+    const src = await listSources(paths, req.format, mapping, { stepHints: req.stepHints, unnumberedStep: req.finalStep })
+    if (req.maxLineMb !== undefined) for (const f of src.files) f.maxLineBytes = req.maxLineMb * (1 << 20)
+    const tokenizer = req.tokenizer ? readTokenizer(req.tokenizer) : null
+    cleanInterrupted(ctx, paths)
+    const files: SourceFile[] = []
+    const done: ImportFileSummary[] = []
+    for (const f of src.files) {
+      const runId = await alreadyImported(ctx, f, mapping)
+      if (runId === null) files.push(f)
+      else done.push({ path: f.path, size: f.size, status: 'already imported', lines: 0, rollouts: 0, skipped: 0, runId })
+    }
+    return { req, paths, format: src.format, files, done, notes: src.notes, mapping, sg, tokenizer, layout: src.layout, configs: src.configs, sides: src.sides,
+      noOutcome: 0, also: [], early }
+  } catch (e) {
+    early?.terminate()
+    throw e
   }
-  return { req, paths, format: src.format, files, done, notes: src.notes, mapping, sg, tokenizer, layout: src.layout, configs: src.configs, sides: src.sides, noOutcome: 0, also: [] }
 }
 
 /**
@@ -227,11 +242,18 @@ async function startOne(ctx: BackendContext, req: ImportRequest): Promise<Starte
     p.notes.push(`${g.name}: imported as its own run ${r.runId} '${sname}'`)
   }
   if (lead) {
+    p.early?.terminate()
     const r = await startOne(ctx, sideRequest(req, lead, `${name} · ${lead.name}`))
     return { ...r, also: [...r.also, ...also] }
   }
   p.also = also
-  const started = startRun(ctx, p, name, t0)
+  let started: ReturnType<typeof startRun>
+  try {
+    started = startRun(ctx, p, name, t0)
+  } catch (e) {
+    p.early?.terminate()
+    throw e
+  }
   return { ...started, also }
 }
 
@@ -247,6 +269,7 @@ function startRun(ctx: BackendContext, p: Plan, name: string, t0: number): { job
   const req = p.req
   if (p.files.length === 0) {
     // Every file is in the workspace already: nothing to write.
+    p.early?.terminate()
     const existing = p.done[0]!.runId!
     const job = ctx.jobs.run('import', { runId: existing, unit: 'bytes', total: 0, params: { paths: p.paths } }, async () => summary(p, null, existing, new BadLines(), 0, 0, 0, t0, { record: p.mapping, rollout: {} }))
     remember(job.jobId, job.done)
@@ -284,16 +307,19 @@ function defaultName(paths: readonly string[]): string {
   return paths.length > 1 ? `${b} (+${paths.length - 1})` : b
 }
 
+/** Imports of this many bytes or more read on worker threads. */
+const BIG_IMPORT = 32e6
+
 /**
- * Worker threads for an import: several files over 32 MB, where the worker script exists (not in
- * app bundles). HICRA_IMPORT_THREADS overrides the choice (benchmarks, tests; 1 = none).
+ * Worker threads for an import: several files of BIG_IMPORT bytes or more, where the worker script
+ * exists (not in app bundles). HICRA_IMPORT_THREADS overrides the choice (benchmarks, tests; 1 = none).
  */
-function importThreads(p: Plan, total: number): number {
-  if (p.files.length < 2 || (p.tokenizer && !p.req.tokenizer)) return 1
+function importThreads(files: number, total: number): number {
+  if (files < 2) return 1
   if (!existsSync(fileURLToPath(new URL('./importWorker.mjs', import.meta.url)))) return 1
   const forced = Number(process.env.HICRA_IMPORT_THREADS)
   if (Number.isInteger(forced) && forced >= 1) return forced
-  return total < 32e6 ? 1 : Math.min(3, availableParallelism())
+  return total < BIG_IMPORT ? 1 : Math.min(3, availableParallelism())
 }
 
 async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle, total: number, t0: number): Promise<ImportSummary> {
@@ -340,6 +366,7 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
   try {
     return await writeAll(ctx, p, runId, job, total, t0, write, insFile, idRanges, hashes, bad, wrote, () => bulk.checkpointer?.holding ?? false)
   } finally {
+    p.early?.terminate()
     if (--bulk.n === 0) {
       bulkWriters.delete(db)
       if (bulk.checkpointer) await bulk.checkpointer.stop()
@@ -364,9 +391,13 @@ async function writeAll(ctx: BackendContext, p: Plan, runId: number, job: JobHan
   let rollouts = 0
   let tokenRollouts = 0
   const fileTokenRows = new Map<number, number>()
-  const threads = importThreads(p, total)
+  const threads = importThreads(p.files.length, total)
+  // The early workers, where the guess was right (readRowsParallel ends them).
+  const early = threads > 1 && p.early?.workers.length === Math.min(threads, p.files.length) ? p.early : null
+  if (!early) p.early?.terminate()
+  p.early = null
   const source = threads > 1
-    ? readRowsParallel(p.files, p.sg.phrases, p.mapping, p.req.tokenizer ? resolve(p.req.tokenizer) : null, threads, job.signal)
+    ? readRowsParallel(p.files, p.sg.phrases, p.mapping, p.req.tokenizer ? resolve(p.req.tokenizer) : null, threads, job.signal, early ?? undefined)
     : readRows(p.files, p.sg.phrases, p.mapping, p.tokenizer, job.signal)
   let raw: RawStep[] = []
   let spanning: number[] = []

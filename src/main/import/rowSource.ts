@@ -106,13 +106,54 @@ type WorkerMsg =
   | { type: 'error'; message: string }
 
 /**
- * The same events from `threads` worker threads, a file at a time each (largest first): parsing,
+ * Import workers started before their files are known (a worker takes ~130 ms to boot and load its
+ * modules): what they say before readRowsParallel listens (a 'ready' each, or an error) waits here.
+ */
+export class ImportWorkers {
+  readonly workers: Worker[] = []
+  private readonly early: { w: Worker; m: WorkerMsg }[] = []
+  private failure: Error | null = null
+  private onMessage: ((w: Worker, m: WorkerMsg) => void) | null = null
+  private onError: ((e: Error) => void) | null = null
+
+  constructor(n: number, phrases: string[], mapping: FieldMapping, tokenizerPath: string | null) {
+    for (let t = 0; t < n; t++) {
+      // Small heaps: each worker holds one chunk at a time, and a low limit makes V8 collect early
+      // instead of growing every thread's heap (peak RSS is the sum over threads). A young generation
+      // of 16 MB, not 8: with 8 the scavenges took 13% of a worker's time (profiled); 32 saved no more
+      // and added ~50 MB of peak RSS.
+      const w = new Worker(workerUrl, { workerData: { phrases, mapping, tokenizer: tokenizerPath, credits: CREDITS }, resourceLimits: WORKER_LIMITS })
+      this.workers.push(w)
+      w.on('error', (e) => (this.onError ? this.onError(e) : (this.failure ??= e)))
+      w.on('message', (m: WorkerMsg) => (this.onMessage ? this.onMessage(w, m) : this.early.push({ w, m })))
+      // Until their work is known, workers keep no process alive (one whose plan failed is still ended).
+      w.unref()
+    }
+  }
+
+  /** Hands the workers' messages (those that came already first) and errors to their consumer. */
+  attach(onMessage: (w: Worker, m: WorkerMsg) => void, onError: (e: Error) => void): void {
+    this.onMessage = onMessage
+    this.onError = onError
+    for (const w of this.workers) w.ref()
+    if (this.failure) onError(this.failure)
+    for (const { w, m } of this.early.splice(0)) onMessage(w, m)
+  }
+
+  terminate(): void {
+    for (const w of this.workers) void w.terminate()
+  }
+}
+
+/**
+ * The same events from `threads` worker threads (or `pool`'s, started earlier with the same phrases,
+ * mapping and tokenizer, one per file at most), a file at a time each (largest first): parsing,
  * matching and step metrics run beside the thread that writes SQLite. `bytes` in `rows` events is
  * the total over all files. Step metrics are exact per file; when a step turns out to span two
  * files, `end` carries null and the caller computes the metrics from the stored rows.
  */
 export async function* readRowsParallel(files: readonly SourceFile[], phrases: string[], mapping: FieldMapping, tokenizerPath: string | null,
-  threads: number, signal?: AbortSignal): AsyncGenerator<RowEvent> {
+  threads: number, signal?: AbortSignal, pool?: ImportWorkers): AsyncGenerator<RowEvent> {
   const queue: WorkerMsg[] = []
   let wake: (() => void) | null = null
   const push = (m: WorkerMsg) => {
@@ -121,8 +162,8 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
   }
   const order = files.map((_, i) => i).sort((a, b) => files[b]!.size - files[a]!.size)
   let next = 0
-  const workers: Worker[] = []
-  const nWorkers = Math.min(threads, files.length)
+  const workers = pool ?? new ImportWorkers(Math.min(threads, files.length), phrases, mapping, tokenizerPath)
+  const nWorkers = workers.workers.length
   let ended = 0
   let error: Error | null = null
   const progress = new Float64Array(files.length)
@@ -133,26 +174,17 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
     } else w.postMessage({ type: 'end' })
   }
   const owner = new Map<number, Worker>()
-  for (let t = 0; t < nWorkers; t++) {
-    // Small heaps: each worker holds one chunk at a time, and a low limit makes V8 collect early
-    // instead of growing every thread's heap (peak RSS is the sum over threads). A young generation
-    // of 16 MB, not 8: with 8 the scavenges took 13% of a worker's time (profiled); 32 saved no more
-    // and added ~50 MB of peak RSS.
-    const w = new Worker(workerUrl, { workerData: { phrases, mapping, tokenizer: tokenizerPath, credits: CREDITS }, resourceLimits: WORKER_LIMITS })
-    workers.push(w)
-    w.on('error', (e) => {
-      error = e
-      wake?.()
-    })
-    w.on('message', (m: WorkerMsg) => {
-      if (m.type === 'ready') feed(w)
-      else {
-        if (m.type === 'rows') owner.set(m.file, w)
-        push(m)
-        if (m.type === 'fileSteps') feed(w)
-      }
-    })
-  }
+  workers.attach((w, m) => {
+    if (m.type === 'ready') feed(w)
+    else {
+      if (m.type === 'rows') owner.set(m.file, w)
+      push(m)
+      if (m.type === 'fileSteps') feed(w)
+    }
+  }, (e) => {
+    error = e
+    wake?.()
+  })
   const abort = () => {
     error = error ?? new Error('cancelled')
     wake?.()
@@ -199,7 +231,7 @@ export async function* readRowsParallel(files: readonly SourceFile[], phrases: s
     }
   } finally {
     signal?.removeEventListener('abort', abort)
-    for (const w of workers) void w.terminate()
+    workers.terminate()
   }
   const sorted = [...steps.entries()].sort((a, b) => a[0] - b[0]).map(([step, metrics]) => ({ step, metrics }))
   yield { type: 'end', steps: sorted, spanning: [...spanning], mapping: mapping0 ?? { record: mapping, rollout: {} }, times: [...times] }
