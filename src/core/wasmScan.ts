@@ -10,12 +10,14 @@ import {
 // optimized JS for the character pass re-dispatches on the string's representation at every
 // `charCodeAt` and re-checks every typed array passed in; the wasm loops read plain memory.
 // Measured on the 200 MB verl dump's responses, copy included: the character pass 2–3× the JS
-// one's speed, the matcher about 1.4–1.6× (docs/core.md). Both write exactly what the JS loops
-// write: the words, matcher and text-metric tests run with each.
+// one's speed, the matcher about 1.4–1.6× (docs/core.md), each faster again since (*The kernels
+// again*: the pass ~1.2×, the matcher ~1.7×). Both write exactly what the JS loops write: the
+// words, matcher and text-metric tests run with each.
 //
 // Memory: [0, 128) ASCII classes; [1024, 1024 + 65536) the BMP's word characters, filled lazily
-// (0 unknown, 1 no, 2 yes, as chars.ts keeps them); from TABLES the automata and the matchers'
-// tables in use (one copy each, kept by identity); after them the scan's scratch: the text as
+// (0 unknown, 1 no, 2 yes, as chars.ts keeps them); from TABLES the automata (an automaton of up
+// to 256 states as row offsets, see passBody) and the matchers' tables in use (one copy each,
+// kept by identity); after them the scan's scratch: the text as
 // UTF-16 code units, `bounds` and the list of break gaps (laid out as the JS pass lays them
 // out), then the occurrences.
 
