@@ -96,8 +96,12 @@ describe('worker threads give the same import and analysis as one thread', () =>
   })
 
   it('analyze on worker threads equals one thread', async () => {
-    const a1 = await analyzeFiles({ paths: [dump], phrases, threads: 1 })
-    const a3 = await analyzeFiles({ paths: [dump], phrases, threads: 3 })
+    const heard: number[] = []
+    const a1 = await analyzeFiles({ paths: [dump], phrases, threads: 1, onWorkers: (n) => heard.push(n) })
+    expect(heard).toEqual([])
+    const a3 = await analyzeFiles({ paths: [dump], phrases, threads: 3, onWorkers: (n) => heard.push(n) })
+    // Told once, before the workers start, how many there are.
+    expect(heard).toEqual([3])
     expect(a3.steps).toEqual(a1.steps)
     expect(a3.rollouts).toBe(a1.rollouts)
     expect(a3.bad.total).toBe(5)

@@ -1,12 +1,11 @@
 import { availableParallelism } from 'node:os'
-import { stat, readdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import { AnalysisWorkers, analyzeParallel, workUnits } from './analyzeParallel'
 import { tally } from './fileMetrics'
 import type { BadLines } from './scan'
 import type { StepRow } from './stepMetrics'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { listSources, type ImportFormat } from './sources'
+import { roughBytes } from './roughBytes'
 import type { FieldMapping } from './mapping'
 
 export interface AnalyzeOptions {
@@ -23,6 +22,8 @@ export interface AnalyzeOptions {
   unitBytes?: number
   signal?: AbortSignal
   onProgress?: (bytesDone: number, bytesTotal: number, rollouts: number) => void
+  /** Hears how many worker threads are about to start, just before they do (not called for a serial reading). */
+  onWorkers?: (count: number) => void
 }
 
 export interface AnalyzeResult {
@@ -50,8 +51,12 @@ export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult>
   const parallelOk = !opts.tokenizer || opts.tokenizerPath
   // Workers boot while the sources are listed, where the paths' sizes already promise they will
   // work. (More workers than units is harmless: the extra ones are told the work has ended.)
-  const guess = opts.threads ?? defaultThreads(await roughBytes(opts.paths))
-  let pool = guess > 1 && parallelOk ? new AnalysisWorkers(guess, opts.phrases, opts.mapping ?? {}, opts.tokenizerPath ?? null) : null
+  const guess = opts.threads ?? defaultThreads((await roughBytes(opts.paths, PARALLEL_BYTES)).bytes)
+  const startWorkers = (n: number) => {
+    opts.onWorkers?.(n)
+    return new AnalysisWorkers(n, opts.phrases, opts.mapping ?? {}, opts.tokenizerPath ?? null)
+  }
+  let pool = guess > 1 && parallelOk ? startWorkers(guess) : null
   try {
     const src = await listSources(opts.paths, opts.format, opts.mapping)
     const total = src.files.reduce((s, f) => s + f.size, 0)
@@ -59,9 +64,10 @@ export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult>
     if (threads > 1 && parallelOk) {
       const units = await workUnits(src.files, opts.unitBytes)
       if (units.length > 1) {
-        // The pool, where the guess was right (analyzeParallel ends its workers).
-        const workers = pool?.workers.length === threads ? pool : undefined
-        if (workers) pool = null
+        // The pool where the guess was right, else workers of the right number (analyzeParallel ends them).
+        if (pool && pool.workers.length !== threads) pool.terminate()
+        const workers = pool?.workers.length === threads ? pool : startWorkers(Math.min(threads, units.length))
+        pool = null
         const r = await analyzeParallel(units, opts.phrases, opts.mapping ?? {}, opts.tokenizerPath ?? null, threads, (b) => opts.onProgress?.(b, total, 0), opts.signal,
           src.format !== 'jsonl', workers)
         // null: a step came back in a later verl or checkpoint file; read serially instead.
@@ -76,22 +82,4 @@ export async function analyzeFiles(opts: AnalyzeOptions): Promise<AnalyzeResult>
   } finally {
     pool?.terminate()
   }
-}
-
-/** The bytes of the paths and of the files directly in the folders among them: a cheap first look, errors counting nothing. */
-async function roughBytes(paths: readonly string[]): Promise<number> {
-  let sum = 0
-  for (const p of paths) {
-    try {
-      const st = await stat(p)
-      if (st.isFile()) sum += st.size
-      else if (st.isDirectory()) {
-        for (const e of await readdir(p, { withFileTypes: true })) if (e.isFile()) sum += (await stat(join(p, e.name))).size
-      }
-    } catch {
-      // listSources names the problem.
-    }
-    if (sum > PARALLEL_BYTES) break
-  }
-  return sum
 }
