@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { EarlyWorkers } from './earlyWorkers'
 import { compileMatcher, type StepMetrics, type StepMetricsState } from '../../core'
 import { isGzipFile, lineRanges } from './lineChunks'
 import { BadLines, type BadLine } from './scan'
@@ -59,43 +60,12 @@ export async function workUnits(files: readonly SourceFile[], unitBytes = UNIT_B
   return units
 }
 
-/**
- * Analysis workers started before their work is known: a worker takes ~130 ms to boot and load
- * its modules, which `hicra analyze` overlaps with listing the sources (2026-12-01: the workers of
- * a 200 MB analysis began their first unit 320 ms after the start when started after the listing).
- * Until analyzeParallel takes them, their readiness is kept, and a worker that fails is kept failed.
- */
-export class AnalysisWorkers {
-  readonly workers: Worker[] = []
-  private readonly ready: Worker[] = []
-  private failure: Error | null = null
-  private onMessage: ((w: Worker, m: Msg) => void) | null = null
-  private onError: ((e: Error) => void) | null = null
-
+/** Analysis workers, started before their work is known (EarlyWorkers; the 200 MB analysis's workers began their first unit 320 ms after the start when started after the listing). */
+export class AnalysisWorkers extends EarlyWorkers<Msg> {
   constructor(n: number, phrases: string[], mapping: FieldMapping, tokenizerPath: string | null) {
-    for (let t = 0; t < n; t++) {
-      // A young generation of 32 MB: every line parsed is garbage at once, and with 8 MB the
-      // scavenges cost ~10% of an analysis (analysis holds no rows, so memory stays small).
-      const w = new Worker(workerUrl, { workerData: { phrases, mapping, tokenizer: tokenizerPath }, resourceLimits: { maxYoungGenerationSizeMb: 32 } })
-      this.workers.push(w)
-      w.on('error', (e) => (this.onError ? this.onError(e) : (this.failure ??= e)))
-      w.on('message', (m: Msg) => {
-        if (this.onMessage) this.onMessage(w, m)
-        else if (m.type === 'ready') this.ready.push(w)
-      })
-    }
-  }
-
-  /** Hands the workers' messages (a 'ready' each already got included) and errors to a consumer. */
-  attach(onMessage: (w: Worker, m: Msg) => void, onError: (e: Error) => void): void {
-    this.onMessage = onMessage
-    this.onError = onError
-    if (this.failure) onError(this.failure)
-    for (const w of this.ready.splice(0)) onMessage(w, { type: 'ready' })
-  }
-
-  terminate(): void {
-    for (const w of this.workers) void w.terminate()
+    // A young generation of 32 MB: every line parsed is garbage at once, and with 8 MB the
+    // scavenges cost ~10% of an analysis (analysis holds no rows, so memory stays small).
+    super(n, () => new Worker(workerUrl, { workerData: { phrases, mapping, tokenizer: tokenizerPath }, resourceLimits: { maxYoungGenerationSizeMb: 32 } }))
   }
 }
 

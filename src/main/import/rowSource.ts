@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { EarlyWorkers } from './earlyWorkers'
 import { planningMask, type SgMatcher, type StepMetrics } from '../../core'
 import { matcherFor } from './fileMetrics'
 import type { Tokenizer } from '@huggingface/tokenizers'
@@ -110,43 +111,14 @@ type WorkerMsg =
   | { type: 'end'; mapping: { record: FieldMapping; rollout: FieldMapping }; times: [number, number][] }
   | { type: 'error'; message: string }
 
-/**
- * Import workers started before their files are known (a worker takes ~130 ms to boot and load its
- * modules): what they say before readRowsParallel listens (a 'ready' each, or an error) waits here.
- */
-export class ImportWorkers {
-  readonly workers: Worker[] = []
-  private readonly early: { w: Worker; m: WorkerMsg }[] = []
-  private failure: Error | null = null
-  private onMessage: ((w: Worker, m: WorkerMsg) => void) | null = null
-  private onError: ((e: Error) => void) | null = null
-
+/** Import workers, started before their files are known (EarlyWorkers). */
+export class ImportWorkers extends EarlyWorkers<WorkerMsg> {
   constructor(n: number, phrases: string[], mapping: FieldMapping, tokenizerPath: string | null) {
-    for (let t = 0; t < n; t++) {
-      // Small heaps: each worker holds one chunk at a time, and a low limit makes V8 collect early
-      // instead of growing every thread's heap (peak RSS is the sum over threads). A young generation
-      // of 16 MB, not 8: with 8 the scavenges took 13% of a worker's time (profiled); 32 saved no more
-      // and added ~50 MB of peak RSS.
-      const w = new Worker(workerUrl, { workerData: { phrases, mapping, tokenizer: tokenizerPath, credits: CREDITS }, resourceLimits: WORKER_LIMITS })
-      this.workers.push(w)
-      w.on('error', (e) => (this.onError ? this.onError(e) : (this.failure ??= e)))
-      w.on('message', (m: WorkerMsg) => (this.onMessage ? this.onMessage(w, m) : this.early.push({ w, m })))
-      // Until their work is known, workers keep no process alive (one whose plan failed is still ended).
-      w.unref()
-    }
-  }
-
-  /** Hands the workers' messages (those that came already first) and errors to their consumer. */
-  attach(onMessage: (w: Worker, m: WorkerMsg) => void, onError: (e: Error) => void): void {
-    this.onMessage = onMessage
-    this.onError = onError
-    for (const w of this.workers) w.ref()
-    if (this.failure) onError(this.failure)
-    for (const { w, m } of this.early.splice(0)) onMessage(w, m)
-  }
-
-  terminate(): void {
-    for (const w of this.workers) void w.terminate()
+    // Small heaps: each worker holds one chunk at a time, and a low limit makes V8 collect early
+    // instead of growing every thread's heap (peak RSS is the sum over threads). A young generation
+    // of 16 MB, not 8: with 8 the scavenges took 13% of a worker's time (profiled); 32 saved no more
+    // and added ~50 MB of peak RSS.
+    super(n, () => new Worker(workerUrl, { workerData: { phrases, mapping, tokenizer: tokenizerPath, credits: CREDITS }, resourceLimits: WORKER_LIMITS }))
   }
 }
 
