@@ -25,6 +25,17 @@ function naiveOccurrences(phrases: string[], text: string): Occurrence[] {
 const key = (o: Occurrence) => `${o.firstWord}:${o.endWord}:${o.gram}:${o.start}:${o.end}`
 const sorted = (occ: Occurrence[]) => occ.map(key).sort()
 
+/** Words w0…w(n−1) and every 2- and 3-gram of them as phrases: big goto tables with an occurrence at every joined window. */
+function everyBigramAndTrigram(n: number): { words: string[]; phrases: string[] } {
+  const words = Array.from({ length: n }, (_, i) => `w${i}`)
+  const phrases: string[] = []
+  for (const a of words) for (const b of words) {
+    phrases.push(`${a} ${b}`)
+    for (const c of words) phrases.push(`${a} ${b} ${c}`)
+  }
+  return { words, phrases }
+}
+
 const VOCAB = ['wait', 'Wait', 'let', 'me', 'check', 'let’s', "let's", 'try', 'a', 'a', 'a', 'b', 'different', 'approach', 'the']
 const SEPS = [' ', ' ', ' ', ', ', '. ', ': ', '\n', ' - ', ';']
 
@@ -77,12 +88,7 @@ describe.each(['js', 'wasm'] as CharPassKind[])('compileMatcher (%s scan)', (kin
   it('matches a table too big for one chain (two halves split at a break) like the naive matcher, in order', () => {
     // Every 2- and 3-gram of 12 words: a goto table past 16K entries, and an occurrence at every
     // joined window, so a match lost or invented at the split shows at once.
-    const words = Array.from({ length: 12 }, (_, i) => `w${i}`)
-    const phrases: string[] = []
-    for (const a of words) for (const b of words) {
-      phrases.push(`${a} ${b}`)
-      for (const c of words) phrases.push(`${a} ${b} ${c}`)
-    }
+    const { words, phrases } = everyBigramAndTrigram(12)
     const m = compileMatcher(phrases)
     const edges = compileMatcher(phrases, { denseGotoLimit: 0 })
     fc.assert(
@@ -99,12 +105,7 @@ describe.each(['js', 'wasm'] as CharPassKind[])('compileMatcher (%s scan)', (kin
 
   it('matches with a goto table of Int32 entries (past 65,536 nodes) as without a dense table, in order', () => {
     // Every 2- and 3-gram of 42 words: 75,895 nodes, so the dense table holds Int32 entries.
-    const words = Array.from({ length: 42 }, (_, i) => `w${i}`)
-    const phrases: string[] = []
-    for (const a of words) for (const b of words) {
-      phrases.push(`${a} ${b}`)
-      for (const c of words) phrases.push(`${a} ${b} ${c}`)
-    }
+    const { words, phrases } = everyBigramAndTrigram(42)
     const m = compileMatcher(phrases)
     expect((m as unknown as { dense: { delta: unknown } }).dense.delta).toBeInstanceOf(Int32Array)
     const edges = compileMatcher(phrases, { denseGotoLimit: 0 })
