@@ -109,6 +109,46 @@ describe('WAL checkpoints on their own thread', () => {
     store.close()
   })
 
+  it('writes back the pages of a checkpoint that stops short of the log\'s end, and only those', async () => {
+    const path = join(tmp.dir, 'writeback.db')
+    const store = openStore(path)
+    const db = store.db
+    const cp = WalCheckpointer.start(db, { everyBytes: 1 << 20, backstopBytes: 1 << 30, completeBytes: 1 << 30 })!
+    db.exec('CREATE TABLE bulk (id INTEGER PRIMARY KEY, body TEXT)')
+    const ins = db.prepare('INSERT INTO bulk (body) VALUES (?)')
+    const body = 'w'.repeat(2000)
+    const write = db.transaction(() => {
+      for (let i = 0; i < 1000; i++) ins.run(body + i)
+    })
+    const settle = async () => {
+      for (let t = 0; t < 400 && (cp as unknown as { busy: boolean }).busy; t++) await new Promise((r) => setTimeout(r, 5))
+    }
+    // Nothing written meanwhile: each checkpoint reaches the end of the log, and SQLite syncs the file itself.
+    for (let k = 0; k < 3; k++) {
+      write()
+      cp.wrote(1000 * body.length)
+      await settle()
+    }
+    expect(cp.writtenBack).toBe(0)
+    // A reader keeps an older snapshot (as rows written during a checkpoint do): the checkpoints
+    // copy only up to it, which SQLite does not sync, so the thread writes those pages back.
+    const reader = new Database(path, { readonly: true })
+    reader.prepare('BEGIN').run()
+    expect(reader.prepare('SELECT count(*) FROM bulk').pluck().get()).toBe(3000)
+    for (let k = 0; k < 3; k++) {
+      write()
+      cp.wrote(1000 * body.length)
+      await settle()
+    }
+    expect(cp.writtenBack).toBeGreaterThanOrEqual(2)
+    reader.prepare('COMMIT').run()
+    reader.close()
+    await cp.stop()
+    expect(db.prepare('SELECT count(*) FROM bulk').pluck().get()).toBe(6000)
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok')
+    store.close()
+  })
+
   it('none for an in-memory database', () => {
     const db = openDatabase(':memory:')
     expect(WalCheckpointer.start(db)).toBeNull()
