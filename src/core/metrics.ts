@@ -83,7 +83,9 @@ export class StepMetricsAccumulator {
   private hePlan = new Uint8Array(1024)
   private heN = 0
   private prompts = new Map<string, { n: number; c: number }>()
-  private lastPromptId: string | undefined = undefined
+  // A string from the start (never compared with undefined: optimized code that met only strings
+  // here was thrown away at each new step's first rollout); lastPrompt is unset until a rollout sets both.
+  private lastPromptId = ''
   private lastPrompt: { n: number; c: number } | undefined = undefined
 
   constructor(
@@ -141,8 +143,11 @@ export class StepMetricsAccumulator {
       if (correct) this.accCorrect++
       if (r.promptId !== undefined) {
         // A prompt's samples mostly come one after another: no map lookup (the id hashed) for them.
-        let p = r.promptId === this.lastPromptId ? this.lastPrompt : this.prompts.get(r.promptId)
-        if (!p) this.prompts.set(r.promptId, (p = { n: 0, c: 0 }))
+        let p = r.promptId === this.lastPromptId ? this.lastPrompt : undefined
+        if (!p) {
+          p = this.prompts.get(r.promptId)
+          if (!p) this.prompts.set(r.promptId, (p = { n: 0, c: 0 }))
+        }
         this.lastPromptId = r.promptId
         this.lastPrompt = p
         p.n++

@@ -1,7 +1,7 @@
 import { compileMatcher, type SgMatcher, type StepMetricsState } from '../../core'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { RecordExtractor } from './records'
-import { BadLines, scanFiles, type Row } from './scan'
+import { BadLines, scanFiles, type Row, type RowSink } from './scan'
 import { StepMetricsBook } from './stepMetrics'
 import type { FieldMapping } from './mapping'
 import type { SourceFile } from './sources'
@@ -45,26 +45,33 @@ export async function tally(files: readonly SourceFile[], phrases: string[], map
   const extractor = new RecordExtractor(mapping)
   const book = new StepMetricsBook(matcherFor(phrases))
   const bad = new BadLines()
-  let rollouts = 0
-  let tokenRollouts = 0
-  let noOutcome = 0
+  const counted = new Counted(book)
   let lastLine = 0
-  const onRow = (row: Row) => {
-    book.add(row)
-    rollouts++
-    if (row.starts !== null) tokenRollouts++
-    if (row.rec.score === null && row.rec.correct === null) noOutcome++
-  }
-  for await (const ev of scanFiles(files, { extractor, tokenizer, signal, range, onRow })) {
+  for await (const ev of scanFiles(files, { extractor, tokenizer, signal, range, onRow: counted })) {
     if (ev.type === 'fileEnd') {
       lastLine = ev.lastLine
       continue
     }
     bad.add(ev.bad)
-    onBatch?.(ev.bytesDone, rollouts)
+    onBatch?.(ev.bytesDone, counted.rollouts)
   }
   if (signal?.aborted) throw new Error('cancelled')
-  return { book, rollouts, tokenRollouts, noOutcome, bad, lastLine, mapping: extractor.resolved() }
+  return { book, rollouts: counted.rollouts, tokenRollouts: counted.tokenRollouts, noOutcome: counted.noOutcome, bad, lastLine, mapping: extractor.resolved() }
+}
+
+/** Rows counted into a book as they are read (a RowSink: one call target for every unit a worker reads). */
+class Counted implements RowSink {
+  rollouts = 0
+  tokenRollouts = 0
+  noOutcome = 0
+  constructor(private readonly book: StepMetricsBook) {}
+
+  row(row: Row): void {
+    this.book.add(row)
+    this.rollouts++
+    if (row.starts !== null) this.tokenRollouts++
+    if (row.rec.score === null && row.rec.correct === null) this.noOutcome++
+  }
 }
 
 /** What one file, or one line-aligned byte range of it, contributes to an analysis. */

@@ -73,7 +73,7 @@ export async function* readRows(files: readonly SourceFile[], phrases: string[],
     if (r.score === null && r.correct === null) noOutcome++
     return r
   }
-  const onRow = packer ? (a: Row) => packer.add(take(a)) : undefined
+  const onRow = packer ? { row: (a: Row) => packer.add(take(a)) } : undefined
   for await (const ev of scanFiles(files, { extractor, tokenizer, signal, hash: true, onRow })) {
     if (ev.type === 'batch') {
       const rows = packer ? packer.finish() : ev.rows.map(take)
