@@ -71,10 +71,17 @@ let wanted: CharPassKind = 'wasm'
 // The copy into wasm memory needs a native UTF-16 write: Node's Buffer has one (the CLI, the
 // back end and its workers); a browser has none, so the renderer keeps the JS pass.
 function nodeUtf16Writer(): Utf16Writer | null {
-  const B = (globalThis as { Buffer?: { from(b: ArrayBuffer): { write(s: string, o: number, e: string): number } } }).Buffer
+  const B = (globalThis as { Buffer?: { from(b: ArrayBuffer): { write(s: string, o: number, e: string): number; ucs2Write?(s: string, o: number): number } } }).Buffer
   if (typeof B?.from !== 'function') return null
   return (buffer) => {
     const view = B.from(buffer)
+    // Node's own method under Buffer#write(…, 'utf16le') (not in its types): write's handling of
+    // its arguments cost as much as copying a response.
+    if (typeof view.ucs2Write === 'function') {
+      return (text, byteOffset) => {
+        view.ucs2Write!(text, byteOffset)
+      }
+    }
     return (text, byteOffset) => {
       view.write(text, byteOffset, 'utf16le')
     }
