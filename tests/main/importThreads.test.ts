@@ -95,6 +95,34 @@ describe('worker threads give the same import and analysis as one thread', () =>
     expect(a1.steps[0]!.accuracy).toBe(one.metrics.find((m) => m.key === 'accuracy' && m.step === 1)!.value)
   })
 
+  it('verl files with token entropies and logprobs: each whole file\'s metrics, made on its worker, equal one thread to the bit', async () => {
+    const dir = join(tmp.dir, 'tokens')
+    mkdirSync(dir)
+    let x = 7
+    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32)
+    const words = ['let', 'us', 'try', 'a', 'different', 'approach', 'but', 'the', 'problem', 'mentions', 'that', 'so', '12', '+', '7', '=', '19']
+    for (const step of [1, 2, 3, 4]) {
+      const lines = Array.from({ length: 150 }, (_, i) => {
+        const tokens = Array.from({ length: 20 + (i % 30) }, (_, k) => (k === 0 ? '' : ' ') + words[Math.floor(rnd() * words.length)]!)
+        return JSON.stringify({ step, prompt: `Problem ${i % 25}`, response: tokens.join(''), score: rnd() < 0.4 ? 1 : 0, tokens,
+          entropies: tokens.map(() => rnd() * 3), logprobs: tokens.map(() => -rnd() * 4) })
+      })
+      writeFileSync(join(dir, `${step}.jsonl`), lines.join('\n') + '\n')
+    }
+    const a1 = await analyzeFiles({ paths: [dir], phrases, threads: 1 })
+    const a2 = await analyzeFiles({ paths: [dir], phrases, threads: 2 })
+    expect(a1.format).toBe('verl')
+    expect(a1.tokenRollouts).toBe(600)
+    expect(a1.steps[0]!.token_entropy).toBeGreaterThan(0)
+    expect(a1.steps.some((s) => (s.token_entropy_planning ?? 0) > 0)).toBe(true)
+    expect(a2.steps).toEqual(a1.steps)
+    // The same files cut into ranges (counts merged on this thread) give the same steps up to rounding.
+    const a3 = await analyzeFiles({ paths: [dir], phrases, threads: 2, unitBytes: 20_000 })
+    for (let i = 0; i < a1.steps.length; i++) {
+      for (const [k, v] of Object.entries(a1.steps[i]!)) expect(a3.steps[i]![k as keyof (typeof a3.steps)[number]]).toBeCloseTo(v as number, 12)
+    }
+  })
+
   it('analyze on worker threads equals one thread', async () => {
     const heard: number[] = []
     const a1 = await analyzeFiles({ paths: [dump], phrases, threads: 1, onWorkers: (n) => heard.push(n) })

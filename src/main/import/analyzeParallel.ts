@@ -19,6 +19,8 @@ interface Done {
   type: 'done'
   index: number
   states: { step: number; state: StepMetricsState }[]
+  /** A closed unit's steps' metrics (its `states` then empty). */
+  metrics?: { step: number; metrics: StepMetrics }[]
   rollouts: number
   tokenRollouts: number
   noOutcome: number
@@ -29,7 +31,9 @@ interface Done {
 type Msg = { type: 'ready' } | Done | { type: 'error'; index: number; message: string }
 
 /** What a worker is sent: a unit, with the shared slots where it writes each unit's bytes read. */
-export type UnitMsg = { type: 'unit'; index: number; file: SourceFile; range?: { start: number; end: number }; progress: SharedArrayBuffer } | { type: 'end' }
+export type UnitMsg = { type: 'unit'; index: number; file: SourceFile; range?: { start: number; end: number }; progress: SharedArrayBuffer
+  /** The unit is a whole file whose steps no other unit adds to: send their metrics, not their counts (fileMetrics' `closed`). */
+  closed: boolean } | { type: 'end' }
 
 /** Units a worker is sent beyond the one it reads (see analyzeParallel's feed). */
 const AHEAD = 1
@@ -150,7 +154,10 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
         if (n >= (order.length - next > workers.workers.length ? AHEAD + 1 : 1)) return
         const index = order[next++]!
         sent.set(w, n + 1)
-        w.postMessage({ type: 'unit', index, file: units[index]!.file, range: units[index]!.range, progress: progress.buffer as SharedArrayBuffer } satisfies UnitMsg)
+        const u = units[index]!
+        // Steps are closed at the end of their file where each file holds its own (stepPerFile), so a
+        // whole file's counts are never merged with another unit's: its worker sends the metrics.
+        w.postMessage({ type: 'unit', index, file: u.file, range: u.range, progress: progress.buffer as SharedArrayBuffer, closed: stepPerFile && !u.range } satisfies UnitMsg)
       }
     }
     workers.attach((w, m) => {
@@ -209,6 +216,12 @@ class Merged {
     for (const s of r.states) {
       if (this.closed.has(s.step)) this.collided = true
       else this.book.mergeState(s.step, s.state)
+    }
+    // A closed unit is a whole file, merged when the book holds no other file's steps (each file's
+    // are closed at its end): its metrics are those rawResults would give from its counts.
+    for (const m of r.metrics ?? []) {
+      if (this.closed.has(m.step)) this.collided = true
+      else this.closed.set(m.step, m.metrics)
     }
     this.rollouts += r.rollouts
     this.tokenRollouts += r.tokenRollouts

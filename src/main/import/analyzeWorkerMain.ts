@@ -26,8 +26,8 @@ function readNext(): void {
   reading = true
   // Bytes read go to the unit's shared slot, which the main thread reads on its own timer.
   const progress = new BigInt64Array(msg.progress)
-  fileMetrics(msg.file, data.phrases, data.mapping, tokenizer, (bytes) => Atomics.store(progress, msg.index, BigInt(bytes)), undefined, msg.range)
-    .then((r) => port.postMessage({ type: 'done', index: msg.index, states: r.states, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, noOutcome: r.noOutcome,
+  fileMetrics(msg.file, data.phrases, data.mapping, tokenizer, (bytes) => Atomics.store(progress, msg.index, BigInt(bytes)), undefined, msg.range, msg.closed)
+    .then((r) => port.postMessage({ type: 'done', index: msg.index, states: r.states, metrics: r.metrics, rollouts: r.rollouts, tokenRollouts: r.tokenRollouts, noOutcome: r.noOutcome,
       bad: { first: r.bad.first, byKind: r.bad.byKind, total: r.bad.total }, lastLine: r.lastLine, mapping: r.mapping }))
     .catch((e: Error) => port.postMessage({ type: 'error', index: msg.index, message: e.message }))
     .finally(readNext)

@@ -1,4 +1,4 @@
-import { compileMatcher, type SgMatcher, type StepMetricsState } from '../../core'
+import { compileMatcher, type SgMatcher, type StepMetrics, type StepMetricsState } from '../../core'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { RecordExtractor } from './records'
 import { BadLines, scanFiles, type Row, type RowSink } from './scan'
@@ -76,16 +76,21 @@ class Counted implements RowSink {
 
 /** What one file, or one line-aligned byte range of it, contributes to an analysis. */
 export type FileMetrics = Omit<Tally, 'book'> & {
-  /** Each step's counts, to be merged with the other parts' in file order (StepMetricsBook.mergeState). */
+  /** Each step's counts, to be merged with the other parts' in file order (StepMetricsBook.mergeState); empty with `closed`. */
   states: { step: number; state: StepMetricsState }[]
+  /** With `closed`: each step's metrics (StepMetricsBook.rawResults), the counts not kept. */
+  metrics?: { step: number; metrics: StepMetrics }[]
 }
 
 /**
  * The counts of one file's steps, or of one byte range of a plain file: what an analysis worker
- * computes. Merged in file order, the parts give exactly the serial analysis's counts.
+ * computes. Merged in file order, the parts give exactly the serial analysis's counts. `closed`:
+ * the file is whole and no other part can add to its steps (one step a file, as verl writes), so
+ * their metrics are computed here, from these very counts, and the counts (a step's tables, ~1.6
+ * MB on the 200 MB dump) are neither copied nor sent.
  */
 export async function fileMetrics(file: SourceFile, phrases: string[], mapping: FieldMapping, tokenizer: Tokenizer | null,
-  onBytes: (bytesDone: number) => void, signal?: AbortSignal, range?: { start: number; end: number }): Promise<FileMetrics> {
+  onBytes: (bytesDone: number) => void, signal?: AbortSignal, range?: { start: number; end: number }, closed = false): Promise<FileMetrics> {
   const { book, ...rest } = await tally([file], phrases, mapping, tokenizer, onBytes, signal, range)
-  return { states: book.states(), ...rest }
+  return closed ? { states: [], metrics: book.rawResults(), ...rest } : { states: book.states(), ...rest }
 }
