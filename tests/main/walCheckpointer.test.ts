@@ -10,6 +10,21 @@ import { tempDir } from '../helpers/tmp'
 const tmp = tempDir('hicra-wal-')
 afterAll(tmp.cleanup)
 
+/** A workspace with a checkpoint thread and a table to fill: `write()` adds 1,000 rows of ~2 KB in one transaction. */
+function bulkWorkspace(name: string, opts: Parameters<typeof WalCheckpointer.start>[1], fill: string) {
+  const path = join(tmp.dir, name)
+  const store = openStore(path)
+  const db = store.db
+  const cp = WalCheckpointer.start(db, opts)!
+  db.exec('CREATE TABLE bulk (id INTEGER PRIMARY KEY, body TEXT)')
+  const ins = db.prepare('INSERT INTO bulk (body) VALUES (?)')
+  const body = fill.repeat(2000)
+  const write = db.transaction(() => {
+    for (let i = 0; i < 1000; i++) ins.run(body + i)
+  })
+  return { path, store, db, cp, body, write }
+}
+
 describe('page size of workspaces', () => {
   it('a new workspace gets 16 KB pages; an existing one keeps its own', () => {
     const fresh = join(tmp.dir, 'fresh.db')
@@ -81,16 +96,7 @@ describe('WAL checkpoints on their own thread', () => {
   })
 
   it('once completeBytes are written it holds the writer until a checkpoint completes, and the log starts over', async () => {
-    const path = join(tmp.dir, 'restart.db')
-    const store = openStore(path)
-    const db = store.db
-    const cp = WalCheckpointer.start(db, { everyBytes: 1 << 20, backstopBytes: 1 << 30, completeBytes: 4 << 20 })!
-    db.exec('CREATE TABLE bulk (id INTEGER PRIMARY KEY, body TEXT)')
-    const ins = db.prepare('INSERT INTO bulk (body) VALUES (?)')
-    const body = 'z'.repeat(2000)
-    const write = db.transaction(() => {
-      for (let i = 0; i < 1000; i++) ins.run(body + i)
-    })
+    const { path, store, db, cp, body, write } = bulkWorkspace('restart.db', { everyBytes: 1 << 20, backstopBytes: 1 << 30, completeBytes: 4 << 20 }, 'z')
     let holds = 0
     for (let k = 0; k < 12; k++) {
       // The writer goes on at once unless it is held (as an import's does): only a checkpoint it
@@ -110,16 +116,7 @@ describe('WAL checkpoints on their own thread', () => {
   })
 
   it('writes back the pages of a checkpoint that stops short of the log\'s end, and only those', async () => {
-    const path = join(tmp.dir, 'writeback.db')
-    const store = openStore(path)
-    const db = store.db
-    const cp = WalCheckpointer.start(db, { everyBytes: 1 << 20, backstopBytes: 1 << 30, completeBytes: 1 << 30 })!
-    db.exec('CREATE TABLE bulk (id INTEGER PRIMARY KEY, body TEXT)')
-    const ins = db.prepare('INSERT INTO bulk (body) VALUES (?)')
-    const body = 'w'.repeat(2000)
-    const write = db.transaction(() => {
-      for (let i = 0; i < 1000; i++) ins.run(body + i)
-    })
+    const { path, store, db, cp, body, write } = bulkWorkspace('writeback.db', { everyBytes: 1 << 20, backstopBytes: 1 << 30, completeBytes: 1 << 30 }, 'w')
     const settle = async () => {
       for (let t = 0; t < 400 && (cp as unknown as { busy: boolean }).busy; t++) await new Promise((r) => setTimeout(r, 5))
     }
