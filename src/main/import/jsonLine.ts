@@ -4,6 +4,7 @@ import {
   if_, load, load8, loop, ltU, memoryCopy, name, ne, or, PAGE, ret, section, select, set, shl, shrU, store, store8, sub, tee, v128Load, v128Or, ctz,
   webAssembly, type WasmMemory
 } from '../../core/wasmAsm'
+import { latin1Slice, utf8Slice } from '../nodeBuffer'
 
 // A JSONL line that is one flat-ish JSON object (a verl line, a rollout per line) read straight
 // from its UTF-8 bytes into the object JSON.parse would give, without decoding the line into a
@@ -342,20 +343,6 @@ function byteTables(mem: Uint8Array): void {
 
 type ObjFn = (i: number, end: number, out: number) => number
 let compiled: object | undefined
-
-// A string from bytes [start, end) of a Buffer through Node's own Buffer methods, the ones under
-// Buffer#toString, which are not in Node's types: toString's handling of its arguments cost about
-// half a microsecond a string, 6% of an analysis worker's time on the verl dump (three strings a
-// line). Where a host has no such methods, toString.
-type Slicing = { latin1Slice(start: number, end: number): string; utf8Slice(start: number, end: number): string }
-const direct = typeof (Buffer.prototype as unknown as Partial<Slicing>).latin1Slice === 'function' &&
-  typeof (Buffer.prototype as unknown as Partial<Slicing>).utf8Slice === 'function'
-const latin1Slice = direct
-  ? (b: Buffer, start: number, end: number): string => (b as unknown as Slicing).latin1Slice(start, end)
-  : (b: Buffer, start: number, end: number): string => b.toString('latin1', start, end)
-const utf8Slice = direct
-  ? (b: Buffer, start: number, end: number): string => (b as unknown as Slicing).utf8Slice(start, end)
-  : (b: Buffer, start: number, end: number): string => b.toString('utf8', start, end)
 
 /** One reader's scanner: load a chunk's bytes, then parse its lines one at a time. */
 export class JsonLineScanner {

@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3'
 import type { Db } from './open'
 import { INSERT_COLUMNS, type NewRollout } from './rollouts'
+import { utf8Write } from '../nodeBuffer'
 
 /**
  * Rollouts packed for the trip from an import worker to the thread that writes SQLite: every text
@@ -181,14 +182,6 @@ export class RolloutPacker {
 }
 
 const FFFD = Buffer.from([0xef, 0xbf, 0xbd])
-
-// A text's UTF-8 bytes written at `at` through Node's own method under Buffer#write (not in its
-// types), whose handling of its arguments cost a few tenths of a microsecond a call, several
-// calls a row. The same bytes: Buffer#write(t, at) is utf8Write(t, at) once its arguments are read.
-type Utf8Writing = { utf8Write(text: string, offset: number): number }
-const utf8Write = typeof (Buffer.prototype as unknown as Partial<Utf8Writing>).utf8Write === 'function'
-  ? (b: Buffer, t: string, at: number): number => (b as unknown as Utf8Writing).utf8Write(t, at)
-  : (b: Buffer, t: string, at: number): number => b.write(t, at)
 
 /** Text `j` of TEXTS but the extra. */
 function textOf(r: NewRollout, j: number): string | null {
