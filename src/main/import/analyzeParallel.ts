@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads'
 import { EarlyWorkers } from './earlyWorkers'
-import { compileMatcher, type StepMetrics, type StepMetricsState } from '../../core'
+import type { StepMetrics, StepMetricsState } from '../../core'
+import { matcherFor } from './fileMetrics'
 import { isGzipFile, lineRanges } from './lineChunks'
 import { BadLines, type BadLine } from './scan'
 import { StepMetricsBook, withRelativePerplexity, type StepRow } from './stepMetrics'
@@ -195,7 +196,7 @@ class Merged {
   private mapping: Done['mapping'] | null = null
 
   constructor(private readonly units: readonly WorkUnit[], phrases: string[], private readonly stepPerFile: boolean) {
-    this.matcher = compileMatcher(phrases)
+    this.matcher = matcherFor(phrases)
     this.book = new StepMetricsBook(this.matcher)
   }
 
