@@ -225,12 +225,31 @@ export class ContinuationCounter {
     return true
   }
 
-  /** Calls fn with each gram and count, without building keys. */
-  forEachCount(fn: (gram: number, count: number) => void): void {
+  /**
+   * conditional_entropy's sums, entry by entry in table order: each pair's count added to
+   * ns[gram], and count·ln count to inner[gram] for pairs seen more than once (1·ln 1 = 0 exactly,
+   * and most pairs are seen once). A loop here, not a callback per entry: the callback was a new
+   * closure at each step's result, and the optimized loop was thrown away for it each time.
+   */
+  addEntropySums(ns: Float64Array, inner: Float64Array): void {
     const ti = this.idSlots
-    for (let at = 0; at < ti.length; at += ID_STRIDE) if (ti[at] > 0) fn(ti[at + 3], ti[at])
+    for (let at = 0; at < ti.length; at += ID_STRIDE) {
+      const v = ti[at]
+      if (v > 0) {
+        const g = ti[at + 3]
+        ns[g] += v
+        if (v !== 1) inner[g] += v * Math.log(v)
+      }
+    }
     const t = this.slots
-    for (let at = 0; at < t.length; at += SLOT) if (t[at] > 0) fn(t[at + 1], t[at])
+    for (let at = 0; at < t.length; at += SLOT) {
+      const v = t[at]
+      if (v > 0) {
+        const g = t[at + 1]
+        ns[g] += v
+        if (v !== 1) inner[g] += v * Math.log(v)
+      }
+    }
   }
 
   private reserve(n: number): void {

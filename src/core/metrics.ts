@@ -361,11 +361,7 @@ export class StepMetricsAccumulator {
     const G = this.gramCounts.length
     const ns = new Float64Array(G)
     const inner = new Float64Array(G)
-    this.continuations.forEachCount((g, v) => {
-      ns[g] += v
-      // 1·ln 1 = 0 exactly, and most pairs are seen once: skip the logarithm for them.
-      if (v !== 1) inner[g] += v * Math.log(v)
-    })
+    this.continuations.addEntropySums(ns, inner)
     let total = 0
     let acc = 0
     for (let g = 0; g < G; g++) {
