@@ -1,4 +1,4 @@
-import { Tokenizer } from '@huggingface/tokenizers'
+import type { Tokenizer } from '@huggingface/tokenizers'
 import { TokenAlignmentError, type TokenSpans } from './alignment'
 
 export interface TokenizedSpans extends TokenSpans {
@@ -6,17 +6,12 @@ export interface TokenizedSpans extends TokenSpans {
   tokens: string[]
 }
 
-/** Builds a tokenizer from tokenizer.json (its text or the parsed object). */
-export function loadTokenizer(tokenizerJson: string | object, tokenizerConfig: object = {}): Tokenizer {
-  const json = typeof tokenizerJson === 'string' ? JSON.parse(tokenizerJson) : tokenizerJson
-  return new Tokenizer(json, tokenizerConfig)
-}
-
 const REPLACEMENT = '\ufffd'
 const WINDOW = 4
 
 /**
- * Tokenizes `text` and gives each token its character span in `text`.
+ * Tokenizes `text` with a tokenizer (the back end's loadTokenizer builds one from tokenizer.json)
+ * and gives each token its character span in `text`.
  *
  * tokenizers.js returns no offsets, so a token's text is recovered by decoding a short window
  * before it with and without it (decoders such as Metaspace treat a sequence start specially,
@@ -26,8 +21,7 @@ const WINDOW = 4
  * piece is then found at the cursor in `text`, skipping whitespace a normalizer dropped and
  * comparing case-insensitively where a normalizer lowered it.
  */
-export function tokenSpansFromTokenizer(tokenizer: Tokenizer | string | object, text: string): TokenizedSpans {
-  const tk = tokenizer instanceof Tokenizer ? tokenizer : loadTokenizer(tokenizer)
+export function tokenSpansFromTokenizer(tk: Tokenizer, text: string): TokenizedSpans {
   const enc = tk.encode(text, { add_special_tokens: false })
   const ids = enc.ids
   const n = ids.length

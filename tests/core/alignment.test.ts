@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { Tokenizer } from '@huggingface/tokenizers'
 import {
   compileMatcher,
   planningMask,
@@ -70,7 +71,7 @@ describe('tokenSpansFromTokenizer', () => {
 
   it('aligns byte-level BPE tokens, merged and multi-byte alike', () => {
     const text = 'Wait, let me check: 😀 日本 don’t'
-    const r = tokenSpansFromTokenizer(json, text)
+    const r = tokenSpansFromTokenizer(new Tokenizer(JSON.parse(json), {}), text)
     expect(r.tokens.slice(0, 5)).toEqual(['Wait', ',', 'Ġlet', 'Ġme', 'Ġcheck'])
     const pieces = Array.from(r.starts, (s, i) => text.slice(s, r.ends[i]))
     expect(pieces.slice(0, 6)).toEqual(['Wait', ',', ' let', ' me', ' check', ':'])
@@ -81,8 +82,8 @@ describe('tokenSpansFromTokenizer', () => {
     expect(r.ends[r.ends.length - 1]).toBe(text.length)
   })
 
-  it('accepts the parsed object and feeds planningMask (SPEC §6 A)', () => {
-    const r = tokenSpansFromTokenizer(tinyTokenizerJson(), SPEC_A)
+  it('feeds planningMask (SPEC §6 A)', () => {
+    const r = tokenSpansFromTokenizer(new Tokenizer(tinyTokenizerJson(), {}), SPEC_A)
     const mask = planningMask(r.starts, r.ends, compileMatcher(SPEC_SGS).findOccurrences(SPEC_A))
     expect(Array.from(mask.slice(0, 7))).toEqual([1, 1, 1, 1, 1, 0, 0])
   })

@@ -1,9 +1,15 @@
 import { createReadStream } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
-import { createGunzip } from 'node:zlib'
-import { createHash, type Hash } from 'node:crypto'
+import type { Hash } from 'node:crypto'
 import { isUtf8 } from 'node:buffer'
 import { openRegular } from './regularFiles'
+
+// zlib and crypto are loaded when a gzip file or a content hash first needs them: an analysis of
+// plain files needs neither, and every thread that loaded both as it started paid ~12 ms for them
+// (issue #18: the CLI before its first unit, each analysis worker as it booted).
+const createGunzip = (o: import('node:zlib').ZlibOptions) => process.getBuiltinModule('node:zlib').createGunzip(o)
+/** A new SHA-256 hash (node:crypto loaded on first use). */
+export const sha256 = (): Hash => process.getBuiltinModule('node:crypto').createHash('sha256')
 
 /** A run of whole lines read from one file. */
 export interface LineChunk {
@@ -365,7 +371,7 @@ async function hashFrom(fh: FileHandle, at: number, hash: Hash, signal?: AbortSi
 
 /** SHA-256 of a file, streamed. */
 export async function hashFile(path: string, signal?: AbortSignal): Promise<string> {
-  const h = createHash('sha256')
+  const h = sha256()
   const fh = await openRegular(path)
   try {
     await hashFrom(fh, 0, h, signal)

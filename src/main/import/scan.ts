@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto'
 import { basename } from 'node:path'
 import type { Tokenizer } from '@huggingface/tokenizers'
 import { isUtf8 } from 'node:buffer'
-import { decodedWhole, DEFAULT_MAX_LINE_BYTES, readRawLineChunks, type RawLineChunk } from './lineChunks'
+import { decodedWhole, DEFAULT_MAX_LINE_BYTES, readRawLineChunks, sha256, type RawLineChunk } from './lineChunks'
 import { lineScanner } from './jsonLine'
 import { readJsonElements } from './jsonElements'
 import { recordKeyTest } from './mapping'
@@ -73,7 +72,7 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
   const isField = opts.isField ?? recordKeyTest(opts.extractor.mapping)
   const reading = new Records(opts)
   for (const file of files) {
-    const hash = opts.hash ? createHash('sha256') : undefined
+    const hash = opts.hash ? sha256() : undefined
     const r = reading.start(file)
     if (file.container === 'json') {
       // A JSON document, streamed element by element (jsonElements): each element is a record.

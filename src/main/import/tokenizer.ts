@@ -1,12 +1,24 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import type { Tokenizer } from '@huggingface/tokenizers'
-import { loadTokenizer } from '../../core'
 
 export class TokenizerLoadError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'TokenizerLoadError'
   }
+}
+
+// The tokenizers package (~100 KB of JavaScript) is loaded with the first tokenizer: a thread that
+// reads none, as most imports and analyses do (verl dumps carry no tokens), is spared its ~20 ms of
+// loading (issue #18: the CLI paid it before an analysis began, and each worker as it booted).
+let tokenizers: typeof import('@huggingface/tokenizers') | undefined
+
+/** Builds a tokenizer from tokenizer.json (its text or the parsed object). */
+export function loadTokenizer(tokenizerJson: string | object, tokenizerConfig: object = {}): Tokenizer {
+  tokenizers ??= createRequire(import.meta.url)('@huggingface/tokenizers') as typeof import('@huggingface/tokenizers')
+  const json = typeof tokenizerJson === 'string' ? JSON.parse(tokenizerJson) : tokenizerJson
+  return new tokenizers.Tokenizer(json, tokenizerConfig)
 }
 
 /** A Hugging Face tokenizer.json, read once per import. */
