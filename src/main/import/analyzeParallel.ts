@@ -183,8 +183,10 @@ export function analyzeParallel(units: readonly WorkUnit[], phrases: string[], m
 class Merged {
   private next = 0
   private readonly waiting = new Map<number, Done>()
-  private book: StepMetricsBook
-  private readonly matcher
+  // Made with the first counts to merge: where every unit is a whole file of its own steps (verl,
+  // checkpoints), the workers send metrics and this thread never compiles the SG set, which took
+  // it ~11 ms (more on busy cores) before it handed out the first units.
+  private book: StepMetricsBook | null = null
   private readonly closed = new Map<number, StepMetrics>()
   private collided = false
   private readonly bad = new BadLines()
@@ -195,9 +197,10 @@ class Merged {
   private lineBase = 0
   private mapping: Done['mapping'] | null = null
 
-  constructor(private readonly units: readonly WorkUnit[], phrases: string[], private readonly stepPerFile: boolean) {
-    this.matcher = matcherFor(phrases)
-    this.book = new StepMetricsBook(this.matcher)
+  constructor(private readonly units: readonly WorkUnit[], private readonly phrases: string[], private readonly stepPerFile: boolean) {}
+
+  private counts(): StepMetricsBook {
+    return (this.book ??= new StepMetricsBook(matcherFor(this.phrases)))
   }
 
   get complete(): boolean {
@@ -216,7 +219,7 @@ class Merged {
     const i = this.next++
     for (const s of r.states) {
       if (this.closed.has(s.step)) this.collided = true
-      else this.book.mergeState(s.step, s.state)
+      else this.counts().mergeState(s.step, s.state)
     }
     // A closed unit is a whole file, merged when the book holds no other file's steps (each file's
     // are closed at its end): its metrics are those rawResults would give from its counts.
@@ -238,16 +241,16 @@ class Merged {
     }
     const fileDone = this.next === this.units.length || this.units[this.next]!.file !== this.units[i]!.file
     this.lineBase = fileDone ? 0 : this.lineBase + r.lastLine
-    if (this.stepPerFile && fileDone) {
+    if (this.stepPerFile && fileDone && this.book) {
       for (const { step, metrics } of this.book.rawResults()) this.closed.set(step, metrics)
-      this.book = new StepMetricsBook(this.matcher)
+      this.book = null
     }
   }
 
   /** null: a closed step came back in a later file. */
   result(): ParallelResult | null {
     if (this.collided) return null
-    const steps = [...this.closed].map(([step, metrics]) => ({ step, metrics })).concat(this.book.rawResults()).sort((a, b) => a.step - b.step)
+    const steps = [...this.closed].map(([step, metrics]) => ({ step, metrics })).concat(this.book?.rawResults() ?? []).sort((a, b) => a.step - b.step)
     return { steps: withRelativePerplexity(steps), rollouts: this.rollouts, tokenRollouts: this.tokenRollouts, noOutcome: this.noOutcome, bad: this.bad, mapping: this.mapping! }
   }
 }

@@ -114,6 +114,21 @@ export async function sampleRecords(f: Pick<SourceFile, 'path' | 'container'>, n
   return { shape: 'lines', items: (await firstLines(f.path, n, 1 << 20, PROBE_BYTES)).map((l) => ({ ...l, key: null })) }
 }
 
+/** A file's first record that parses to an object (null if none of the first five does), with the file's shape. */
+async function firstRecord(path: string, container: SourceFile['container'], mapping: FieldMapping):
+  Promise<{ shape: JsonShape | 'lines' | null; rec: Record<string, unknown> | null }> {
+  const smp = await sampleRecords({ path, container }, 5, mapping)
+  for (const { text } of smp.items) {
+    try {
+      const v = JSON.parse(text)
+      if (v && typeof v === 'object' && !Array.isArray(v)) return { shape: smp.shape, rec: v as Record<string, unknown> }
+    } catch {
+      // a malformed first record: try the next one
+    }
+  }
+  return { shape: smp.shape, rec: null }
+}
+
 function nestedField(rec: Record<string, unknown>, mapping: FieldMapping): string | null {
   const names = mapping.rollouts ? [mapping.rollouts] : DEFAULT_NAMES.rollouts
   for (const n of names) {
@@ -257,7 +272,7 @@ export async function listSources(paths: readonly string[], format: ImportFormat
   const shown = (f: Found) => (f.nested ? `${basename(dirname(f.path))}/${basename(f.path)}` : basename(f.path))
 
   // Run configs, empty files and other models' answers first: what is left holds rollouts.
-  type Cand = Found & { container: SourceFile['container']; shape: JsonShape | 'lines' | null; rec: Record<string, unknown> | null }
+  type Cand = Found & { container: SourceFile['container']; shape: JsonShape | 'lines' | null; rec: Record<string, unknown> | null; sampled: boolean }
   const cands: Cand[] = []
   const sides = new Map<string, SideGroup & { shown: string[] }>()
   for (const f of unique) {
@@ -280,20 +295,11 @@ export async function listSources(paths: readonly string[], format: ImportFormat
       g.shown.push(shown(f))
       continue
     }
-    const smp = await sampleRecords({ path: f.path, container }, 5, mapping)
-    let rec: Record<string, unknown> | null = null
-    for (const { text } of smp.items) {
-      try {
-        const v = JSON.parse(text)
-        if (v && typeof v === 'object' && !Array.isArray(v)) {
-          rec = v as Record<string, unknown>
-          break
-        }
-      } catch {
-        // a malformed first record: try the next one
-      }
-    }
-    cands.push({ ...f, container, shape: smp.shape, rec })
+    // A folder's <step>.jsonl files of lines are verl's whatever their records hold, so they are
+    // sampled only where the folder turns out not to be verl's and the records decide the format
+    // (twenty files opened and read once more, on the way to an analysis's first unit).
+    if (f.inFolder && container === 'lines' && VERL_NAME.test(name)) cands.push({ ...f, container, shape: 'lines', rec: null, sampled: false })
+    else cands.push({ ...f, container, ...(await firstRecord(f.path, container, mapping)), sampled: true })
   }
   // Beside rollouts, a file whose records hold none (a summary, the problem list) is left out.
   // (A verl folder's <step>.jsonl files are always rollouts: a bad first line does not leave one out.)
@@ -303,6 +309,9 @@ export async function listSources(paths: readonly string[], format: ImportFormat
     return false
   })
   const verlFolder = fromFolder && kept.length > 0 && kept.every((f) => VERL_NAME.test(basename(f.path)))
+  if (!verlFolder && !format) {
+    for (const f of kept) if (!f.sampled) Object.assign(f, await firstRecord(f.path, f.container, mapping), { sampled: true })
+  }
   const sideList = [...sides.values()]
   for (const g of sideList) {
     notes.push(`${g.shown.join(', ')}: ${g.files.length > 1 ? 'answers of the start and final models' : 'another model\'s answers'} beside the checkpoints, ` +
