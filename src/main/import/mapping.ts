@@ -99,9 +99,16 @@ export class FieldResolver {
   // keys then answers every open field, instead of a missed property read per name.
   private lastRec: Rec | null = null
   private lastHasOpen = false
+  // Whether the last record holds any of `watched` (found by the same pass over its keys).
+  private lastHasWatched = false
+  private readonly watched: ReadonlySet<string>
   private readonly names: Record<MapField, readonly string[]>
-  /** `more`: default names added at the end of some fields' lists (inside a model's entry, `solution` is its answer). */
-  constructor(readonly user: FieldMapping, fields: readonly MapField[] = MAP_FIELDS, more: Partial<Record<MapField, readonly string[]>> = {}) {
+  /**
+   * `more`: default names added at the end of some fields' lists (inside a model's entry, `solution` is its answer).
+   * `watched`: names whose presence holdsWatched answers (the kept fields: most records hold none).
+   */
+  constructor(readonly user: FieldMapping, fields: readonly MapField[] = MAP_FIELDS, more: Partial<Record<MapField, readonly string[]>> = {}, watched: readonly string[] = []) {
+    this.watched = new Set(watched)
     this.names = { ...DEFAULT_NAMES }
     for (const [f, extra] of Object.entries(more) as [MapField, readonly string[]][]) this.names[f] = [...DEFAULT_NAMES[f], ...extra]
     this.open = []
@@ -120,16 +127,7 @@ export class FieldResolver {
   get(rec: Rec, field: MapField): unknown {
     const path = this.fixed.get(field)
     if (path !== undefined) return getPath(rec, path)
-    if (rec !== this.lastRec) {
-      this.lastRec = rec
-      this.lastHasOpen = false
-      for (const k in rec) {
-        if (this.openNames.has(k)) {
-          this.lastHasOpen = true
-          break
-        }
-      }
-    }
+    if (rec !== this.lastRec) this.scan(rec)
     if (!this.lastHasOpen || !this.open.includes(field)) return undefined
     for (const name of this.names[field]) {
       if (rec[name] !== undefined) {
@@ -140,6 +138,26 @@ export class FieldResolver {
       }
     }
     return undefined
+  }
+
+  /** Whether `rec` holds any of the watched names. */
+  holdsWatched(rec: Rec): boolean {
+    if (rec !== this.lastRec) this.scan(rec)
+    return this.lastHasWatched
+  }
+
+  // One pass over the record's own keys answers both questions; the flags are stored whatever they
+  // are (a store reached only at a unit's first record had no feedback in V8's optimized code).
+  private scan(rec: Rec): void {
+    this.lastRec = rec
+    let open = false
+    let watched = false
+    for (const k in rec) {
+      if (this.openNames.has(k)) open = true
+      if (this.watched.has(k)) watched = true
+    }
+    this.lastHasOpen = open
+    this.lastHasWatched = watched
   }
 
   /** The mapping in effect so far (user paths and the defaults found). */

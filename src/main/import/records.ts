@@ -171,10 +171,10 @@ export class RecordExtractor {
   constructor(readonly mapping: FieldMapping, keep: readonly string[] = []) {
     this.only = mapping.only ? (JSON.parse(mapping.only) as [string, unknown]) : null
     this.kept = [...new Set([...KEPT_FIELDS, ...keep, ...(this.only ? [this.only[0]] : [])])]
-    this.outer = new FieldResolver(mapping)
+    this.outer = new FieldResolver(mapping, undefined, undefined, this.kept)
     // Inside one model's entry (PRM800K-style records), `solution` is that model's answer; at the
     // top level it is usually the reference solution, so it is no default there.
-    this.inner = new FieldResolver(mapping, PER_ROLLOUT, mapping.entry ? { response: ['solution'] } : {})
+    this.inner = new FieldResolver(mapping, PER_ROLLOUT, mapping.entry ? { response: ['solution'] } : {}, this.kept)
     this.entry = mapping.entry
   }
 
@@ -218,7 +218,7 @@ export class RecordExtractor {
     const tv = o.get(rec, 'timestamp')
     const timeList = Array.isArray(tv)
     const time = tv === undefined || tv === null || timeList ? null : pr.check(() => toTime(tv, o))
-    const sh: Shared = { step: step ?? 0, prompt, promptId: toLabel(o.get(rec, 'prompt_id')) ?? key, gold: toLabel(o.get(rec, 'gold')), extra: keptFields(rec, null, this.kept), time }
+    const sh: Shared = { step: step ?? 0, prompt, promptId: toLabel(o.get(rec, 'prompt_id')) ?? key, gold: toLabel(o.get(rec, 'gold')), extra: o.holdsWatched(rec) ? keptFields(rec, null, this.kept) : null, time }
     if (this.entry !== undefined) {
       const child = getPath(rec, this.entry)
       if (child === undefined || child === null) pr.list.push(new RecordError('missing field', `no entry "${this.entry}" in the record (--each / entry names the object holding one model's answer)`))
@@ -281,7 +281,7 @@ export class RecordExtractor {
       logprobs: null,
       entropies: null,
       errorType: null,
-      extra: nested ? keptFields(rec, sh.extra, this.kept) : sh.extra,
+      extra: nested && r.holdsWatched(rec) ? keptFields(rec, sh.extra, this.kept) : sh.extra,
       time
     }
     scoreInto(out, r.get(rec, 'score'), r.get(rec, 'correct'), pr)
