@@ -232,24 +232,8 @@ export class ContinuationCounter {
    * closure at each step's result, and the optimized loop was thrown away for it each time.
    */
   addEntropySums(ns: Float64Array, inner: Float64Array): void {
-    const ti = this.idSlots
-    for (let at = 0; at < ti.length; at += ID_STRIDE) {
-      const v = ti[at]
-      if (v > 0) {
-        const g = ti[at + 3]
-        ns[g] += v
-        if (v !== 1) inner[g] += v * Math.log(v)
-      }
-    }
-    const t = this.slots
-    for (let at = 0; at < t.length; at += SLOT) {
-      const v = t[at]
-      if (v > 0) {
-        const g = t[at + 1]
-        ns[g] += v
-        if (v !== 1) inner[g] += v * Math.log(v)
-      }
-    }
+    addSums(this.idSlots, ID_STRIDE, 3, ns, inner)
+    addSums(this.slots, SLOT, 1, ns, inner)
   }
 
   private reserve(n: number): void {
@@ -296,4 +280,16 @@ function combine(g: number, a: number, b: number, c: number): number {
   h = Math.imul(h ^ b, 0x27d4eb2f)
   h = Math.imul(h ^ c, 0x165667b1)
   return h ^ (h >>> 15)
+}
+
+// One table's entries for addEntropySums: count at a slot's field 0, gram at field `gramAt`.
+function addSums(t: Int32Array, stride: number, gramAt: number, ns: Float64Array, inner: Float64Array): void {
+  for (let at = 0; at < t.length; at += stride) {
+    const v = t[at]
+    if (v > 0) {
+      const g = t[at + gramAt]
+      ns[g] += v
+      if (v !== 1) inner[g] += v * Math.log(v)
+    }
+  }
 }
