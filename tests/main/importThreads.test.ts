@@ -31,7 +31,9 @@ async function importWith(threads: number, db: string, paths: string[]) {
     const labels = b.ctx.store.db.prepare(`SELECT r.step, r.response, l.source, l.error_type FROM error_labels l JOIN rollouts r ON r.id = l.rollout_id
       ORDER BY r.step, r.id`).all()
     const loneSurrogates = b.ctx.store.db.prepare(`SELECT count(*) FROM rollouts WHERE instr(hex(response), 'EDA080') > 0`).pluck().get() as number
-    return { s, metrics, rows, labels, loneSurrogates }
+    // The importer writes with the foreign keys off (16 rows an INSERT): on again after, and every key holds.
+    const foreignKeys = { on: b.ctx.store.db.pragma('foreign_keys', { simple: true }), broken: (b.ctx.store.db.pragma('foreign_key_check') as unknown[]).length }
+    return { s, metrics, rows, labels, loneSurrogates, foreignKeys }
   } finally {
     delete process.env.HICRA_IMPORT_THREADS
     b.close()
@@ -71,6 +73,8 @@ describe('worker threads give the same import and analysis as one thread', () =>
     const two = await importWith(2, join(tmp.dir, 'l2.db'), [dir])
     expect(one.labels.length).toBe(400)
     expect(two.labels).toEqual(one.labels)
+    expect(two.foreignKeys).toEqual({ on: 1, broken: 0 })
+    expect(one.foreignKeys).toEqual({ on: 1, broken: 0 })
     expect(two.rows).toEqual(one.rows)
     expect((one.rows as { extra: string }[]).some((r) => r.extra.includes('temperature'))).toBe(true)
     // A lone surrogate is stored in its own three bytes (as better-sqlite3 writes a string), on both.

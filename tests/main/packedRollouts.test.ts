@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { openStore } from '../../src/main/store'
-import { packBuffer, packRollouts, PackedRolloutWriter, RolloutPacker, type PackedRollouts } from '../../src/main/store/packedRollouts'
+import { NULL_SPAN, packBuffer, packRollouts, PackedRolloutWriter, RolloutPacker, ROWS_PER_INSERT, type PackedRollouts } from '../../src/main/store/packedRollouts'
 import type { NewRollout } from '../../src/main/store/rollouts'
 
 const base: NewRollout = {
@@ -119,5 +119,132 @@ describe('packed rollouts', () => {
     const p = packRollouts([])
     expect(p.n).toBe(0)
     expect(p.bytes.byteLength).toBe(0)
+  })
+
+  describe('several rows an INSERT', () => {
+    const K = ROWS_PER_INSERT
+    // Two statements' worth and some, each row told apart by its step and response.
+    const many = Array.from({ length: 2 * K + 3 }, (_, i): NewRollout => ({ ...base, step: i, response: `row ${i}`, hasSg: i % 3 === 0 }))
+    // As the importer writes: its transactions with the connection's foreign keys off.
+    const setup = (foreignKeys = false) => {
+      const store = openStore(':memory:')
+      const run = (name: string) => store.runs.create({ name, kind: 'import', status: 'importing', source: {}, config: {}, sgSetId: null, sgSetVersion: null })
+      if (!foreignKeys) store.db.pragma('foreign_keys = OFF')
+      return { store, run }
+    }
+    const byId = (store: ReturnType<typeof openStore>, runId: number) =>
+      store.db.prepare('SELECT id, step, response FROM rollouts WHERE run_id = ? ORDER BY id').raw().all(runId) as [number, number, string][]
+
+    it('gives each row the id SQLite stored it under, across statements, after rows of another run and a deleted last row', () => {
+      expect(K).toBeGreaterThan(1)
+      const { store, run } = setup()
+      try {
+        const a = run('before')
+        for (const r of rows) store.rollouts.insert(a.id, r)
+        // The largest id gone: new rows count from the largest left, as SQLite does.
+        store.db.prepare('DELETE FROM rollouts WHERE id = (SELECT max(id) FROM rollouts)').run()
+        const b = run('packed')
+        const w = new PackedRolloutWriter(store.db)
+        const ids: [number, number][] = []
+        // Two packs in one transaction, then one of fewer than K rows in another.
+        store.db.transaction(() => {
+          w.insertAll(b.id, packRollouts(many), (i, id) => ids.push([i, id]))
+          w.insertAll(b.id, packRollouts(many.slice(0, K + 1)), (i, id) => ids.push([K * 10 + i, id]))
+        })()
+        store.db.transaction(() => w.insertAll(b.id, packRollouts(many.slice(0, K - 1)), (i, id) => ids.push([K * 20 + i, id])))()
+        const got = byId(store, b.id)
+        const want = [...many, ...many.slice(0, K + 1), ...many.slice(0, K - 1)]
+        expect(got.map(([, step, response]) => [step, response])).toEqual(want.map((r) => [r.step, r.response]))
+        // `each` in row order, with the stored ids.
+        expect(ids.map(([, id]) => id)).toEqual(got.map(([id]) => id))
+        expect(ids.map(([i]) => i)).toEqual([...many.keys(), ...many.slice(0, K + 1).map((_, i) => K * 10 + i), ...many.slice(0, K - 1).map((_, i) => K * 20 + i)])
+        expect(got[0]![0]).toBe(rows.length)
+        // Stored as one row at a time stores them.
+        const c = run('one by one')
+        for (const r of want) store.rollouts.insert(c.id, r)
+        expect(stored(store, b.id)).toEqual(stored(store, c.id))
+      } finally {
+        store.close()
+      }
+    })
+
+    it('outside a transaction, or past the ids a number holds, writes one row a statement with SQLite\'s ids', () => {
+      const { store, run } = setup()
+      try {
+        const b = run('packed')
+        const w = new PackedRolloutWriter(store.db)
+        const ids: number[] = []
+        w.insertAll(b.id, packRollouts(many), (_, id) => ids.push(id))
+        expect(ids).toEqual(byId(store, b.id).map(([id]) => id))
+        // At the largest id there is, SQLite picks ids at random: no counting from the largest.
+        store.db.prepare("INSERT INTO rollouts (id, run_id, step, response) VALUES (9223372036854775807, ?, 0, 'last')").run(b.id)
+        const c = run('random ids')
+        const random: number[] = []
+        store.db.transaction(() => w.insertAll(c.id, packRollouts(many), (_, id) => random.push(id)))()
+        const want = (store.db.prepare('SELECT id FROM rollouts WHERE run_id = ? ORDER BY step').pluck().safeIntegers().all(c.id) as bigint[]).map(Number)
+        expect(want).toHaveLength(many.length)
+        expect(random).toEqual(want)
+      } finally {
+        store.close()
+      }
+    })
+
+    it('a row that cannot be stored fails its transaction, in a statement of K rows and in the rest', () => {
+      const { store, run } = setup()
+      try {
+        const b = run('packed')
+        const w = new PackedRolloutWriter(store.db)
+        const seen: number[] = []
+        for (const bad of [1, 2 * K + 1]) {
+          const p = packRollouts(many)
+          // A response of NULL breaks the table's NOT NULL.
+          p.spans[bad * (p.spans.length / p.n) + 2 * 2 + 1] = NULL_SPAN
+          expect(() => store.db.transaction(() => w.insertAll(b.id, p, (i) => seen.push(i)))()).toThrow(/NOT NULL constraint failed: rollouts.response/)
+          expect(store.db.inTransaction).toBe(false)
+          expect(byId(store, b.id)).toEqual([])
+        }
+        // The writer goes on afterwards.
+        store.db.transaction(() => w.insertAll(b.id, packRollouts(many), () => {}))()
+        expect(byId(store, b.id)).toHaveLength(many.length)
+      } finally {
+        store.close()
+      }
+    })
+
+    // A row inserted beside the third: the rows after it take ids past its id.
+    const skip = `CREATE TRIGGER skip AFTER INSERT ON rollouts WHEN new.step = 2 AND new.response = 'row 2'
+      BEGIN INSERT INTO rollouts (id, run_id, step, response) VALUES (new.id + 100, new.run_id, 99, 'beside'); END`
+
+    it('refuses rows that did not take consecutive ids', () => {
+      const { store, run } = setup()
+      try {
+        const b = run('packed')
+        store.db.exec(skip)
+        const w = new PackedRolloutWriter(store.db)
+        expect(() => store.db.transaction(() => w.insertAll(b.id, packRollouts(many), () => {}))()).toThrow(/rows took ids up to/)
+        expect(byId(store, b.id)).toEqual([])
+      } finally {
+        store.close()
+      }
+    })
+
+    it('with the foreign keys on, writes one row a statement, each with the id SQLite gave it', () => {
+      const { store, run } = setup(true)
+      try {
+        const b = run('packed')
+        // Rows counted from the largest id would be refused here (the test above).
+        store.db.exec(skip)
+        const w = new PackedRolloutWriter(store.db)
+        const ids: number[] = []
+        store.db.transaction(() => w.insertAll(b.id, packRollouts(many), (_, id) => ids.push(id)))()
+        const got = byId(store, b.id)
+        expect(ids).toEqual(got.filter(([, step]) => step !== 99).map(([id]) => id))
+        expect(ids[3]).toBe(ids[2]! + 101)
+        // And a row's foreign key is checked as ever.
+        expect(() => store.db.transaction(() => w.insertAll(b.id + 1, packRollouts(many), () => {}))()).toThrow(/FOREIGN KEY constraint failed/)
+      } finally {
+        store.close()
+      }
+    })
   })
 })

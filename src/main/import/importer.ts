@@ -336,7 +336,10 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
   const packedWriter = new PackedRolloutWriter(db)
   // `then` runs inside the transaction: the job's progress row goes in the same commit as the rows
   // it counts, instead of a commit of its own after every few.
-  const write = db.transaction((groups: readonly Pending[], then: () => void): [number, number][] => {
+  const runExists = db.prepare('SELECT 1 FROM runs WHERE id = ?').pluck()
+  const writeTx = db.transaction((groups: readonly Pending[], then: () => void): [number, number][] => {
+    // What the rollouts' foreign key checked, once a transaction (see `write`).
+    if (!runExists.get(runId)) throw new Error(`run ${runId} was deleted during its import`)
     const ranges = groups.map(({ rows, labels }): [number, number] => {
       let first = 0
       let last = 0
@@ -352,6 +355,21 @@ async function work(ctx: BackendContext, p: Plan, runId: number, job: JobHandle,
     then()
     return ranges
   })
+  // Foreign keys off for these transactions only, which insert rows of this run and labels of
+  // those rows and delete nothing: the packed writer then puts 16 rows in a statement without a
+  // statement journal (PackedRolloutWriter). The transaction is synchronous, so nothing else uses
+  // the connection meanwhile but the job's progress listeners, which write nothing; inside a
+  // transaction the pragma would do nothing, and the rows go one a statement as before.
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) as number
+  const write = (groups: readonly Pending[], then: () => void): [number, number][] => {
+    if (!foreignKeys || db.inTransaction) return writeTx(groups, then)
+    db.pragma('foreign_keys = OFF')
+    try {
+      return writeTx(groups, then)
+    } finally {
+      db.pragma('foreign_keys = ON')
+    }
+  }
   // While bulk-writing 64 MB or more, the WAL is checkpointed on a thread of its own
   // (walCheckpointer.ts; for less, starting the thread costs more than it saves); otherwise every
   // 64 MB instead of every 4 MB: far fewer fsyncs. The first of concurrent imports on a connection
