@@ -59,6 +59,8 @@ interface FileRun {
   metrics: StepMetrics
 }
 
+const collect = (globalThis as { gc?: () => void }).gc
+
 // What an importer does for one step's file: read it, parse every line, feed one accumulator.
 function runFile(matcher: SgMatcher, path: string): FileRun {
   const t0 = process.hrtime.bigint()
@@ -67,6 +69,12 @@ function runFile(matcher: SgMatcher, path: string): FileRun {
   const acc = new StepMetricsAccumulator(matcher, { passK: [1] })
   const textChars = feedLines(acc, buf)
   const metrics = acc.result()
+  // The file's garbage collected inside its own timing (npm run bench:core passes --expose-gc).
+  // Otherwise V8's major collections, which the 10 MB file buffers start every file or two, fell
+  // in whichever file ran next, their concurrent marking counted as that file's CPU: the two SG
+  // sets' ratio came out 1.06-1.17x or 1.68-1.75x from one process to the next, the code before
+  // 2026-12-02's changes as the code after (docs/core.md).
+  collect?.()
   const cu = process.cpuUsage(c0)
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (cu.user + cu.system) / 1e6, bytes: buf.length, textChars, metrics }
 }
@@ -208,6 +216,7 @@ function main(): void {
   const oc = (r: Run) => r.steps.reduce((s, m) => s + m.planning_ratio, 0) / r.steps.length
   console.log(`  mean planning_ratio: ${oc(a).toFixed(3)} with ${bench.length} SGs, ${oc(b).toFixed(3)} with ${many.length}`)
   console.log(`  machine: ${os.cpus()[0]?.model ?? '?'}, ${os.cpus().length} logical CPUs, load average ${os.loadavg()[0].toFixed(2)}, node ${process.version}`)
+  console.log(collect ? "  each file's garbage collected within its own timing (--expose-gc)" : '  garbage collected whenever V8 chose (no --expose-gc: a collection may fall in either set\'s files; npm run bench:core passes it)')
   const s1 = a.steps[0]
   console.log(`  step 1 (${bench.length} SGs): ${Object.entries(s1).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ')}`)
 
