@@ -82,19 +82,12 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
         const rows: Row[] = []
         const bad: BadLine[] = []
         // A record over the cap is skipped like an overlong line: never held whole, named by its line.
-        for (const o of chunk.overlong ?? []) {
-          r.skipped++
-          bad.push({ file: r.name, line: o.line, kind: 'line too long', message: `the record holds ${megabytes(o.bytes)} MB, over the ` +
-            `${megabytes(maxElementBytes)} MB a record may hold: skipped (raise the cap with --max-line-mb)` })
-        }
+        r.tooLong(chunk.overlong, maxElementBytes, 'record', bad)
         for (let i = 0; i < chunk.texts.length; i++) {
           r.lastLine = chunk.lines[i]!
           r.record(chunk.texts[i]!, chunk.lines[i]!, chunk.keys[i]!, rows, bad)
         }
-        if (chunk.broken !== undefined) {
-          bad.push({ file: r.name, line: chunk.brokenLine ?? r.lastLine, kind: 'corrupt file', message: chunk.broken })
-          r.skipped++
-        }
+        r.corrupt(chunk.broken, chunk.brokenLine ?? r.lastLine, bad)
         r.nRows += rows.length
         yield { type: 'batch', file, rows, bad, bytesDone: before + chunk.bytesDone }
         if (opts.signal?.aborted) return
@@ -104,17 +97,9 @@ export async function* scanFiles(files: readonly SourceFile[], opts: ScanOptions
       for await (const chunk of readRawLineChunks(file.path, { chunkBytes: opts.chunkBytes, signal: opts.signal, hash, range: opts.range, maxLineBytes })) {
         const rows: Row[] = []
         const bad: BadLine[] = []
-        for (const o of chunk.overlong ?? []) {
-          r.lines++
-          r.skipped++
-          bad.push({ file: r.name, line: o.line, kind: 'line too long', message: `the line holds ${megabytes(o.bytes)} MB, over the ` +
-            `${megabytes(maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)} MB a line may hold: skipped (raise the cap with --max-line-mb)` })
-        }
+        r.tooLong(chunk.overlong, maxLineBytes ?? DEFAULT_MAX_LINE_BYTES, 'line', bad)
         r.lineChunk(chunk, rows, bad)
-        if (chunk.broken !== undefined) {
-          bad.push({ file: r.name, line: chunk.firstLine, kind: 'corrupt file', message: chunk.broken })
-          r.skipped++
-        }
+        r.corrupt(chunk.broken, chunk.firstLine, bad)
         r.nRows += rows.length
         yield { type: 'batch', file, rows, bad, bytesDone: before + chunk.bytesDone }
         if (opts.signal?.aborted) return
@@ -173,6 +158,23 @@ class Records {
     this.firstBadUtf8 = 0
     if (file.container !== 'json') this.scanner = lineScanner()
     return this
+  }
+
+  /** Lines (or a JSON document's records) over the cap, skipped unread; a skipped line still counts as a line read. */
+  tooLong(overlong: readonly { line: number; bytes: number }[] | undefined, capBytes: number, what: 'line' | 'record', bad: BadLine[]): void {
+    for (const o of overlong ?? []) {
+      if (what === 'line') this.lines++
+      this.skipped++
+      bad.push({ file: this.name, line: o.line, kind: 'line too long', message: `the ${what} holds ${megabytes(o.bytes)} MB, over the ` +
+        `${megabytes(capBytes)} MB a ${what} may hold: skipped (raise the cap with --max-line-mb)` })
+    }
+  }
+
+  /** The damage that ends a file early (a truncated gzip stream or document), if the chunk met it. */
+  corrupt(message: string | undefined, line: number, bad: BadLine[]): void {
+    if (message === undefined) return
+    bad.push({ file: this.name, line, kind: 'corrupt file', message })
+    this.skipped++
   }
 
   /** The lines of one chunk of a JSON Lines file. */

@@ -27,7 +27,7 @@ port.on('message', (m: 'checkpoint' | 'stop') => {
     // here, after each checkpoint the writer does not wait for, the one it waits for has little left.
     const synced = r!.log !== r!.checkpointed
     if (synced) fdatasyncSync(file)
-    port.postMessage({ type: 'done', log: r!.log, checkpointed: r!.checkpointed, synced })
+    port.postMessage({ type: 'done', synced })
   } catch (e) {
     port.postMessage({ type: 'error', message: (e as Error).message })
   }
