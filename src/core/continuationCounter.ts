@@ -16,6 +16,8 @@ function lower(c: number): number {
  */
 const ID_STRIDE = 4
 const SLOT = 4
+/** Id-keyed pairs held before they are counted (see addWords). */
+const PENDING = 4096
 
 /** A ContinuationCounter's tables as plain data (see toState). */
 export interface ContinuationState {
@@ -43,6 +45,11 @@ export class ContinuationCounter {
   private idSlots = new Int32Array(0)
   private idMask = -1
   private idSize = 0
+  // Id-keyed pairs not counted yet, three Int32 each (gram, the key's low and high 32 bits), in
+  // the order they came: counted in that order, so the table ends as if each had been counted
+  // at once.
+  private pending = new Int32Array(3 * PENDING)
+  private pendingN = 0
   // Span table, stride SLOT: count, gram, hash, arena offset (the key's length, two units, then
   // its characters: 16 bytes a slot keep four slots to a cache line).
   private slots: Int32Array
@@ -72,8 +79,26 @@ export class ContinuationCounter {
       this.addSpans(g, text, s0, e0, s1, e1, s2, e2)
       return
     }
+    // Counted later, a batch at a time: between two responses' pairs the scan and the parse
+    // evict the table (a mined set's is ~1 MB), and a probe at that moment waited for memory
+    // (--cpu-prof: most of addIds' time on its first load). In a loop of nothing but probes,
+    // the next pairs' loads overlap with this one's.
     const key = (a * this.V + b) * this.V + c
-    this.addIds(g, key | 0, (key / 4294967296) | 0, 1)
+    const q = this.pending
+    const p = this.pendingN
+    q[p] = g
+    q[p + 1] = key | 0
+    q[p + 2] = (key / 4294967296) | 0
+    this.pendingN = p + 3
+    if (p + 3 === q.length) this.countPending()
+  }
+
+  /** Counts the pending id-keyed pairs; every read of the id table comes after it. */
+  private countPending(): void {
+    const q = this.pending
+    const n = this.pendingN
+    this.pendingN = 0
+    for (let p = 0; p < n; p += 3) this.addIds(q[p], q[p + 1], q[p + 2], 1)
   }
 
   private addIds(g: number, lo: number, hi: number, n: number): void {
@@ -164,6 +189,7 @@ export class ContinuationCounter {
 
   /** The tables as plain data that crosses threads (structured clone); see fromState. */
   toState(): ContinuationState {
+    this.countPending()
     return {
       V: this.V,
       idSlots: this.idSlots.slice(), idMask: this.idMask, idSize: this.idSize,
@@ -190,6 +216,8 @@ export class ContinuationCounter {
   /** Adds every count of `other` (same SG vocabulary), entry by entry, without building keys. */
   mergeFrom(other: ContinuationCounter): void {
     if (other.V !== this.V) throw new RangeError('cannot merge continuation counts of different SG vocabularies')
+    this.countPending()
+    other.countPending()
     const ti = other.idSlots
     for (let at = 0; at < ti.length; at += ID_STRIDE) if (ti[at] > 0) this.addIds(ti[at + 3], ti[at + 1], ti[at + 2], ti[at])
     const t = other.slots
@@ -232,6 +260,7 @@ export class ContinuationCounter {
    * closure at each step's result, and the optimized loop was thrown away for it each time.
    */
   addEntropySums(ns: Float64Array, inner: Float64Array): void {
+    this.countPending()
     addSums(this.idSlots, ID_STRIDE, 3, ns, inner)
     addSums(this.slots, SLOT, 1, ns, inner)
   }
