@@ -132,32 +132,41 @@ function passBody(rows: boolean): number[] {
   ]
 }
 
-/** Chains of the matcher at most: their word ranges and occurrence counters live at CHAINS_AT. */
-export const MATCH_CHAINS = 4
+/**
+ * Chains of the matcher at most: their word ranges and occurrence counters live at CHAINS_AT.
+ * Eight, not four: between two responses the parse and the character pass evict a mined set's
+ * goto table (~1 MB), and then each chain waits on memory at its words; eight chains have twice
+ * the loads in flight. In bench:core, alternating runs, the 5,000 SGs' CPU 2.50-2.68 s against
+ * 2.63-2.97 s with four, the 18 SGs' about the same or less; twelve measured as eight. (With
+ * the tables in cache, as in a harness matching one text again and again, two to four chains
+ * measured the same: docs/core.md.)
+ */
+export const MATCH_CHAINS = 8
 const CHAINS_AT = 256
 
 /**
- * The dense matcher's loop (matcher.ts runDense) over up to four chains of words taken in turn,
+ * The dense matcher's loop (matcher.ts runDense) over up to MATCH_CHAINS chains of words taken in turn,
  * each chain a range of words starting after a break (where the automaton is at its root
  * anyway): each word's state waits on the previous word's load, and the chains' loads overlap.
  * (wb, accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd); chain c's
  * [start, end) and first occurrence slot are read at CHAINS_AT + 12c, and its occurrence count
  * is kept in that slot. wide: delta holds Int32 entries, else Uint16.
  *
- * The four chains run together while each has words (no bound test per chain), then each
+ * The chains run together while each has words (no bound test per chain), then each
  * chain's rest alone; a word that ends occurrences (a few in a hundred) leaves the loop's
  * straight line for the code that writes them, so the loop keeps its state in registers.
  */
 function matchBody(): number[] {
   const [wb, accept, delta, V, wide, outStart, outGram, gramLen, oGram, oFirst, oEnd] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
-  const chains = [0, 1, 2, 3]
+  const C = MATCH_CHAINS
+  const chains = Array.from({ length: C }, (_, c) => c)
   // p: the byte address of the chain's next word in wb; e: its end.
   const p = chains.map((c) => 11 + c)
-  const e = chains.map((c) => 15 + c)
-  const st = chains.map((c) => 19 + c)
-  const first = chains.map((c) => 23 + c)
-  const n = chains.map((c) => 27 + c)
-  const [id, a, t, s, eo, j1, g, o, stop, dst, len] = [31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41]
+  const e = chains.map((c) => 11 + C + c)
+  const st = chains.map((c) => 11 + 2 * C + c)
+  const first = chains.map((c) => 11 + 3 * C + c)
+  const n = chains.map((c) => 11 + 4 * C + c)
+  const [id, a, t, s, eo, j1, g, o, stop, dst, len] = Array.from({ length: 11 }, (_, k) => 11 + 5 * C + k)
   const counter = (c: number) => CHAINS_AT + 12 * c + 8
   // The occurrences of the state just entered (outputs [s, eo) of outStart at t) for the word at p.
   const emit = (c: number) => [
@@ -186,7 +195,7 @@ function matchBody(): number[] {
     ...get(p[c]!), ...i32(16), ...add, ...set(p[c]!)
   ]
   const loops = (w: boolean) => [
-    // All four chains while the shortest has words.
+    // All chains while the shortest has words.
     ...block, ...loop,
     ...get(p[0]!), ...get(stop), ...geU, ...brIf(1),
     ...chains.flatMap((c) => step(c, w)),
@@ -211,7 +220,7 @@ function matchBody(): number[] {
     ...get(dst), ...get(len), ...add, ...set(dst)
   ]
   return [
-    1, 31, I32,
+    1, 5 * C + 11, I32,
     ...chains.flatMap((c) => [
       ...get(wb), ...i32(0), ...load(CHAINS_AT + 12 * c), ...i32(4), ...shl, ...add, ...set(p[c]!),
       ...get(wb), ...i32(0), ...load(CHAINS_AT + 12 * c + 4), ...i32(4), ...shl, ...add, ...set(e[c]!),
