@@ -11,8 +11,9 @@
 // only to show how far the machine drifted meanwhile.
 // Options: --hicra "CMD" (how to run the CLI; default: a bundle of the current sources built into
 // .bench-data/cli, which a concurrent build or source edit cannot swap mid-run), --runs N, --sg FILE, --gen FILE
-// (gen_verl_dump.py), --skip-big (no 1 GB import), --only-big (only the 1 GB import), --keep (keep
-// the databases).
+// (gen_verl_dump.py), --skip-big (no 1 GB import), --only-big (only the 1 GB import), --big-runs N
+// (1 GB imports, default 2, each after a further turn of the reference; the fastest counts, the
+// first run's ratio is printed beside it), --keep (keep the databases).
 import { execFileSync, spawn } from 'node:child_process'
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { tmpdir, availableParallelism, loadavg } from 'node:os'
@@ -147,15 +148,15 @@ async function main(): Promise<void> {
     console.log(`CLI bundled from the current sources into ${cliDir}`)
   }
   const mb200 = onlyBig ? 0 : dirBytes(small) / 1e6
-  const rows: string[][] = []
+  // Rows are rendered at the end, against the reference's best over the whole run (it takes
+  // further turns beside the 1 GB import).
+  const rows: { what: string; mb: number; m: Measured; target: string }[] = []
   let refRate = 0
   // `load`: the 1-minute load average as the measurement began and as it ended.
   const loadOf = (m: Measured) => `${m.load[0].toFixed(2)}–${m.load[1].toFixed(2)}`
   const row = (what: string, mb: number, m: Measured, target: string) => {
-    const rate = mb / m.seconds
-    rows.push([what, `${mb.toFixed(0)} MB`, `${m.seconds.toFixed(2)} s`, `${rate.toFixed(1)} MB/s`, refRate > 0 ? `${(rate / refRate).toFixed(2)}×` : '1×',
-      `${m.peakRssMb.toFixed(0)} MB`, loadOf(m), target, m.code === 0 ? '' : `exit ${m.code}`])
-    return rate
+    rows.push({ what, mb, m, target })
+    return mb / m.seconds
   }
   console.log(`cores: ${availableParallelism()}, node ${process.version}, CLI: ${hicra.join(' ')}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`)
   const refDir = onlyBig ? big : small
@@ -175,7 +176,11 @@ async function main(): Promise<void> {
     if (i === 0) firstRatio = r.seconds / a.seconds
   }
   const best = runs > 1 ? `, best of ${runs}` : ''
-  refRate = row(`reference: read + JSON.parse every line (1 thread)${best}`, dirBytes(refDir) / 1e6, ref!, '')
+  const refMb = dirBytes(refDir) / 1e6
+  let refRuns = runs
+  const refRow = { what: '', mb: refMb, m: ref!, target: '' }
+  rows.push(refRow)
+  refRate = refMb / ref!.seconds
   let anRate = 0
   let anLoad = ''
   if (!onlyBig) {
@@ -202,23 +207,51 @@ async function main(): Promise<void> {
   let imRate: number | null = null
   let imRss: number | null = null
   let imLoad = ''
+  let imFirst = 0
+  let imRuns = 1
   if (!skipBig && existsSync(join(big, '100.jsonl'))) {
     const mb1g = dirBytes(big) / 1e6
-    const im = await measure([...hicra, 'import', big, '--db', join(dbDir, 'w1g.db'), '--sg', sg])
-    imRate = row('hicra import (1 GB)', mb1g, im, '≥ 0.5×, RSS < 400 MB')
-    imRss = im.peakRssMb
-    imLoad = loadOf(im)
+    // --big-runs imports (default 2) into a fresh database each, the fastest counted, as the
+    // reference and analyze keep their fastest: each after a further turn of the reference, so
+    // that both sides meet the machine's drift (0.71-1.24x within one run on 2026-12-02).
+    // Peak RSS: the largest of the runs.
+    const bigRuns = Math.max(1, Number(opt('--big-runs', '2')))
+    imRuns = bigRuns
+    let im: Measured | null = null
+    let rssMax = 0
+    for (let i = 0; i < bigRuns; i++) {
+      if (i > 0) {
+        const r = await measure(refCmd)
+        refRuns++
+        if (r.seconds < refRow.m.seconds) refRow.m = r
+      }
+      for (const f of ['w1g.db', 'w1g.db-wal', 'w1g.db-shm']) rmSync(join(dbDir, f), { force: true })
+      const m = await measure([...hicra, 'import', big, '--db', join(dbDir, 'w1g.db'), '--sg', sg])
+      if (i === 0) imFirst = (mb1g / m.seconds) / refRate
+      rssMax = Math.max(rssMax, m.peakRssMb)
+      if (!im || m.seconds < im.seconds) im = m
+    }
+    refRate = refMb / refRow.m.seconds
+    imRate = row(`hicra import (1 GB)${bigRuns > 1 ? `, best of ${bigRuns}` : ''}`, mb1g, im!, '≥ 0.5×, RSS < 400 MB')
+    imRss = rssMax
+    imLoad = loadOf(im!)
     const dbSize = statSync(join(dbDir, 'w1g.db')).size + (existsSync(join(dbDir, 'w1g.db-wal')) ? statSync(join(dbDir, 'w1g.db-wal')).size : 0)
     console.log(`1 GB import: database ${(dbSize / 1e6).toFixed(0)} MB`)
   }
   if (!argv.includes('--keep')) rmSync(dbDir, { recursive: true, force: true })
   // The machine's drift over the run: the reference once more (not used for the ratios).
   const refAgain = await measure([process.execPath, '-e', REFERENCE, refDir])
-  const refAgainRate = row('reference again, at the end (drift only)', dirBytes(refDir) / 1e6, refAgain, '')
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)))
+  const refAgainRate = row('reference again, at the end (drift only)', refMb, refAgain, '')
+  refRow.what = `reference: read + JSON.parse every line (1 thread)${refRuns > 1 ? `, best of ${refRuns}` : ''}`
+  const cells = rows.map(({ what, mb, m, target }) => {
+    const rate = mb / m.seconds
+    return [what, `${mb.toFixed(0)} MB`, `${m.seconds.toFixed(2)} s`, `${rate.toFixed(1)} MB/s`, `${(rate / refRate).toFixed(2)}×`,
+      `${m.peakRssMb.toFixed(0)} MB`, loadOf(m), target, m.code === 0 ? '' : `exit ${m.code}`]
+  })
+  const widths = cells[0]!.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)))
   console.log(['what', 'input', 'wall', 'rate', '× ref', 'peak RSS', 'load', 'target', ''].map((h, i) => h.padEnd(widths[i] ?? 0)).join('  '))
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '))
-  console.log(`reference: ${refRate.toFixed(1)} MB/s${runs > 1 ? ' (best)' : ''}, ${refAgainRate.toFixed(1)} MB/s at the end (${(refAgainRate / refRate).toFixed(2)}×: the machine's drift)`)
+  for (const r of cells) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '))
+  console.log(`reference: ${refRate.toFixed(1)} MB/s${refRuns > 1 ? ` (best of ${refRuns})` : ''}, ${refAgainRate.toFixed(1)} MB/s at the end (${(refAgainRate / refRate).toFixed(2)}×: the machine's drift)`)
   if (!onlyBig) {
     const r = anRate / refRate
     console.log(`analyze: ${r.toFixed(2)}× the parse-only reference (${anRate.toFixed(1)} MB/s, load ${anLoad}${runs > 1 ? `; the first runs alone: ${firstRatio.toFixed(2)}×` : ''}); ` +
@@ -226,7 +259,7 @@ async function main(): Promise<void> {
   }
   if (imRate !== null && imRss !== null) {
     const r = imRate / refRate
-    console.log(`import 1 GB: ${r.toFixed(2)}× the reference (${imRate.toFixed(1)} MB/s, load ${imLoad}), peak RSS ${imRss.toFixed(0)} MB; ` +
+    console.log(`import 1 GB: ${r.toFixed(2)}× the reference (${imRate.toFixed(1)} MB/s, load ${imLoad}${imRuns > 1 ? `; the first run alone, against the reference's first ${runs}: ${imFirst.toFixed(2)}×` : ''}), peak RSS ${imRss.toFixed(0)} MB (the largest of its runs); ` +
       `${r >= 0.5 && imRss < 400 ? 'meets' : 'misses'} the 0.5× / 400 MB target`)
   }
 }
