@@ -184,3 +184,34 @@ describe('worker threads give the same import and analysis as one thread', () =>
     expect(a2.steps[0]!.rollouts).toBe(one.filter((l) => l.startsWith('{') && (() => { try { JSON.parse(l); return true } catch { return false } })()).length)
   })
 })
+
+describe('a run deleted while its rows are being written', () => {
+  it('stops the import with an error naming the run, and leaves no row without its run', async () => {
+    const dump = join(tmp.dir, 'deleted')
+    genVerlDump(dump, { steps: 20, perStep: 400 })
+    process.env.HICRA_IMPORT_THREADS = '2'
+    const b = createBackend(join(tmp.dir, 'deleted.db'), { transport: 'cli' })
+    try {
+      // The API refuses to delete a run that is importing; SQL does not. Deleted after the first
+      // commit with rows (the progress event comes inside that write transaction, so the deletion
+      // waits for it to end).
+      let deletedRun: number | null = null
+      b.ctx.events.on('jobs/progress', (e) => {
+        if (deletedRun !== null || e.runId == null || e.done === 0 || e.status !== 'running') return
+        deletedRun = e.runId
+        setImmediate(() => b.ctx.store.db.prepare('DELETE FROM runs WHERE id = ?').run(deletedRun))
+      })
+      const r = await b.invoke('import/start', { paths: [dump], sg: SG })
+      if (!r.ok) throw new Error(r.error.message)
+      await expect(importResult((r.value as { jobId: number }).jobId)!).rejects.toThrow(/was deleted during its import/)
+      expect(deletedRun).not.toBeNull()
+      const db = b.ctx.store.db
+      expect(db.prepare('SELECT count(*) FROM rollouts WHERE run_id = ?').pluck().get(deletedRun)).toBe(0)
+      expect(db.pragma('foreign_key_check')).toEqual([])
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1)
+    } finally {
+      delete process.env.HICRA_IMPORT_THREADS
+      b.close()
+    }
+  })
+})
