@@ -151,7 +151,6 @@ async function main(): Promise<void> {
   // Rows are rendered at the end, against the reference's best over the whole run (it takes
   // further turns beside the 1 GB import).
   const rows: { what: string; mb: number; m: Measured; target: string }[] = []
-  let refRate = 0
   // `load`: the 1-minute load average as the measurement began and as it ended.
   const loadOf = (m: Measured) => `${m.load[0].toFixed(2)}–${m.load[1].toFixed(2)}`
   const row = (what: string, mb: number, m: Measured, target: string) => {
@@ -180,7 +179,6 @@ async function main(): Promise<void> {
   let refRuns = runs
   const refRow = { what: '', mb: refMb, m: ref!, target: '' }
   rows.push(refRow)
-  refRate = refMb / ref!.seconds
   let anRate = 0
   let anLoad = ''
   if (!onlyBig) {
@@ -227,11 +225,10 @@ async function main(): Promise<void> {
       }
       for (const f of ['w1g.db', 'w1g.db-wal', 'w1g.db-shm']) rmSync(join(dbDir, f), { force: true })
       const m = await measure([...hicra, 'import', big, '--db', join(dbDir, 'w1g.db'), '--sg', sg])
-      if (i === 0) imFirst = (mb1g / m.seconds) / refRate
+      if (i === 0) imFirst = (mb1g / m.seconds) / (refMb / refRow.m.seconds)
       rssMax = Math.max(rssMax, m.peakRssMb)
       if (!im || m.seconds < im.seconds) im = m
     }
-    refRate = refMb / refRow.m.seconds
     imRate = row(`hicra import (1 GB)${bigRuns > 1 ? `, best of ${bigRuns}` : ''}`, mb1g, im!, '≥ 0.5×, RSS < 400 MB')
     imRss = rssMax
     imLoad = loadOf(im!)
@@ -243,6 +240,7 @@ async function main(): Promise<void> {
   const refAgain = await measure([process.execPath, '-e', REFERENCE, refDir])
   const refAgainRate = row('reference again, at the end (drift only)', refMb, refAgain, '')
   refRow.what = `reference: read + JSON.parse every line (1 thread)${refRuns > 1 ? `, best of ${refRuns}` : ''}`
+  const refRate = refMb / refRow.m.seconds
   const cells = rows.map(({ what, mb, m, target }) => {
     const rate = mb / m.seconds
     return [what, `${mb.toFixed(0)} MB`, `${m.seconds.toFixed(2)} s`, `${rate.toFixed(1)} MB/s`, `${(rate / refRate).toFixed(2)}×`,

@@ -16,8 +16,9 @@ function lower(c: number): number {
  */
 const ID_STRIDE = 4
 const SLOT = 4
-/** Id-keyed pairs held before they are counted (see addWords). */
+/** Id-keyed pairs held before they are counted (see addWords), at most and at first. */
 const PENDING = 4096
+const PENDING_FIRST = 64
 
 /** A ContinuationCounter's tables as plain data (see toState). */
 export interface ContinuationState {
@@ -47,8 +48,9 @@ export class ContinuationCounter {
   private idSize = 0
   // Id-keyed pairs not counted yet, three Int32 each (gram, the key's low and high 32 bits), in
   // the order they came: counted in that order, so the table ends as if each had been counted
-  // at once.
-  private pending = new Int32Array(3 * PENDING)
+  // at once. It starts small and doubles as it fills, up to PENDING pairs: an import's book holds
+  // a counter for every step (and merging makes one more each), most of which see few pairs.
+  private pending = new Int32Array(3 * PENDING_FIRST)
   private pendingN = 0
   // Span table, stride SLOT: count, gram, hash, arena offset (the key's length, two units, then
   // its characters: 16 bytes a slot keep four slots to a cache line).
@@ -99,6 +101,7 @@ export class ContinuationCounter {
     const n = this.pendingN
     this.pendingN = 0
     for (let p = 0; p < n; p += 3) this.addIds(q[p], q[p + 1], q[p + 2], 1)
+    if (n === q.length && q.length < 3 * PENDING) this.pending = new Int32Array(2 * q.length)
   }
 
   private addIds(g: number, lo: number, hi: number, n: number): void {
